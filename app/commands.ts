@@ -1,0 +1,5 @@
+import { mcpCommand } from './mcp/command.js';
+import type { Subcommand } from './shared/command.js';
+
+/** Every `hitl` subcommand, in the order `hitl --help` lists them. */
+export const commands: Subcommand<any>[] = [mcpCommand];

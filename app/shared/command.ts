@@ -1,0 +1,20 @@
+import { commonFlags, type FlagSpec, type FlagValues } from './flags.js';
+import type { Logger } from './log.js';
+
+/** A running service; `close` stops it gracefully (the caller bounds how long that may take). */
+export interface Service {
+  close(): Promise<void>;
+}
+
+export interface Subcommand<S extends FlagSpec = FlagSpec> {
+  name: string;
+  /** One line for `hitl --help`. */
+  summary: string;
+  flags: S;
+  /** Starts a long-running service, or does a one-off job and returns nothing. */
+  run(config: FlagValues<S & typeof commonFlags>, log: Logger): Promise<Service | void>;
+}
+
+export function defineCommand<S extends FlagSpec>(command: Subcommand<S>): Subcommand<S> {
+  return command;
+}

@@ -1,0 +1,70 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from './log.js';
+
+export interface Listening {
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish, and cuts what is left at the deadline. */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+export interface OpsOptions {
+  log: Logger;
+  /** Dependencies ready (database reachable, upstream known); drives /readyz. */
+  ready: () => Promise<boolean>;
+}
+
+/**
+ * Wraps a service's app with what every HTTP subcommand has: `/healthz`, `/readyz` and one
+ * structured log line per request.
+ */
+export function withOps(app: Hono, { log, ready }: OpsOptions): Hono {
+  const root = new Hono();
+  root.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const path = c.req.path;
+    const quiet = path === '/healthz' || path === '/readyz' || path === '/metrics';
+    log[quiet ? 'debug' : 'info']({ method: c.req.method, path, status: c.res.status, ms }, 'request');
+  });
+  root.get('/healthz', (c) => c.json({ status: 'ok' }));
+  root.get('/readyz', async (c) => {
+    const ok = await ready().catch(() => false);
+    return c.json({ status: ok ? 'ready' : 'not ready' }, ok ? 200 : 503);
+  });
+  root.route('/', app);
+  return root;
+}
+
+export function listen(app: Hono, port: number, host: string): Promise<Listening> {
+  return new Promise((resolve, reject) => {
+    let server: ServerType;
+    const onError = (err: Error) => reject(err);
+    server = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => {
+      server.off('error', onError);
+      const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      resolve({
+        url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
+        port: info.port,
+        close: (deadlineMs = 10_000) => closeServer(server as Server, deadlineMs),
+      });
+    });
+    server.once('error', onError);
+  });
+}
+
+function closeServer(server: Server, deadlineMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections(), deadlineMs);
+    cut.unref();
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * One small SQL interface over two engines: PGlite (PostgreSQL compiled to WebAssembly,
+ * persisted in a local directory) when no database URL is given, and a real PostgreSQL
+ * server otherwise. Both speak the same dialect, so every query in the project runs
+ * unchanged on either: the embedded default is not a separate code path.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  fields: string[];
+  rowCount: number;
+}
+
+export interface SqlSession {
+  /**
+   * Runs exactly one statement with the extended protocol, so a string holding several
+   * statements is refused by the server rather than run in part.
+   */
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<Row>>;
+}
+
+export interface Sql extends SqlSession {
+  readonly engine: 'embedded' | 'postgres';
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Where the embedded engine keeps its files. */
+  dataDir: string;
+  /** postgres://… — when set, the embedded engine is not used. */
+  databaseUrl?: string;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Sql> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl) : openEmbedded(options.dataDir);
+}
+
+async function openEmbedded(dataDir: string): Promise<Sql> {
+  mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir);
+  const session = (runner: Pick<PGlite, 'query'>): SqlSession => ({
+    async query(text, params = []) {
+      const result = await runner.query<any>(text, params);
+      return { rows: result.rows, fields: result.fields.map((f) => f.name), rowCount: result.affectedRows ?? result.rows.length };
+    },
+  });
+  let closed = false;
+  return {
+    engine: 'embedded',
+    ...session(db),
+    transaction: (work) => db.transaction((tx) => work(session(tx))),
+    ping: async () => !closed && !db.closed,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.close();
+    },
+  };
+}
+
+async function openPostgres(databaseUrl: string): Promise<Sql> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const session = (runner: pg.Pool | pg.PoolClient): SqlSession => ({
+    async query(text, params = []) {
+      const result = await runner.query({ text, values: params, queryMode: 'extended' } as pg.QueryConfig);
+      return { rows: result.rows, fields: result.fields.map((f) => f.name), rowCount: result.rowCount ?? result.rows.length };
+    },
+  });
+  await pool.query('SELECT 1');
+  return {
+    engine: 'postgres',
+    ...session(pool),
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(session(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => pool.end(),
+  };
+}
