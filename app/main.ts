@@ -62,9 +62,8 @@ async function main(argv: string[]): Promise<number> {
       console.error(`hitl ${command.name}: ${err.message}`);
       return 2;
     }
-    const e = err as NodeJS.ErrnoException & { port?: number };
-    if (e.code === 'EADDRINUSE') {
-      console.error(`hitl ${command.name}: ${e.message}: the port is in use; pick another with its --*port flag`);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`hitl ${command.name}: ${(err as Error).message}`);
       return 1;
     }
     log.fatal({ err }, 'failed to start');

@@ -1,15 +1,13 @@
 // Runs every uvu suite under test/ in one process (TypeScript through tsx) and ends with the
 // plain summary line CI reads: "N passed, N failed".
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
-const uvu = require.resolve('uvu/bin.js');
+const uvu = new URL('../node_modules/uvu/bin.js', import.meta.url).pathname;
 const filter = process.argv.slice(2);
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', uvu, 'test', filter[0] ?? '.*\\.test\\.ts$', '--ignore', 'helpers'],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } },
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } },
 );
 let output = '';
 child.stdout.on('data', (chunk) => {

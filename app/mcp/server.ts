@@ -26,7 +26,9 @@ export function mcpApp({ db, allowedHosts }: McpAppOptions): Hono {
       endpoint.path,
       bodyLimit({
         maxSize: MAX_REQUEST_BYTES,
-        onError: (c) => c.json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request body over 1 MiB' } }, 413),
+        // The unread rest of the body makes the connection unusable, so tell the client to drop it.
+        onError: (c) =>
+          c.json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request body over 1 MiB' } }, 413, { connection: 'close' }),
       }),
       (c) => handleMcp(c, endpoint.name, db),
     );

@@ -40,10 +40,14 @@ export function withOps(app: Hono, { log, ready }: OpsOptions): Hono {
   return root;
 }
 
-export function listen(app: Hono, port: number, host: string): Promise<Listening> {
+/** Listens on host:port; a port in use is reported naming `flag`, the option that changes it. */
+export function listen(app: Hono, port: number, host: string, flag = 'port'): Promise<Listening> {
   return new Promise((resolve, reject) => {
     let server: ServerType;
-    const onError = (err: Error) => reject(err);
+    const onError = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') err.message = `port ${port} on ${host} is in use; choose another with --${flag}`;
+      reject(err);
+    };
     server = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => {
       server.off('error', onError);
       const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

@@ -1,0 +1,38 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { catalogue, endpointOf, needsPlatformApproval, needsUserApproval, toolsOn } from '../../app/catalogue.js';
+import { checkAgainstCatalogue, toolsFor } from '../../app/mcp/tools/index.js';
+
+test('each tier lands on the endpoint the gateway gates for it', () => {
+  assert.is(endpointOf('open').path, '/public/mcp');
+  assert.is(endpointOf('user').path, '/public/mcp');
+  assert.is(endpointOf('platform').path, '/privileged/mcp');
+  assert.is(endpointOf('both').path, '/privileged/mcp');
+});
+
+test('approval rules per tier', () => {
+  assert.equal(
+    (['open', 'user', 'platform', 'both'] as const).map((t) => [needsUserApproval(t), needsPlatformApproval(t)]),
+    [[false, false], [true, false], [false, true], [true, true]],
+  );
+});
+
+test('the lab story: the three tools and their tiers', () => {
+  assert.equal(toolsOn('public').map((t) => t.name), ['cluster_db_query', 'truncate_table']);
+  assert.equal(toolsOn('privileged').map((t) => t.name), ['run_migration']);
+});
+
+test('every catalogued tool is implemented and served where its tier says', () => {
+  checkAgainstCatalogue();
+  assert.equal(toolsFor('public').map((t) => t.name), toolsOn('public').map((t) => t.name));
+  assert.equal(toolsFor('privileged').map((t) => t.name), toolsOn('privileged').map((t) => t.name));
+});
+
+test('annotations agree with the tier: only open tools are read-only', () => {
+  for (const tool of catalogue) {
+    assert.is(tool.annotations.readOnlyHint, tool.tier === 'open', tool.name);
+    assert.is(tool.annotations.destructiveHint, !tool.annotations.readOnlyHint, tool.name);
+  }
+});
+
+test.run();
