@@ -1,5 +1,6 @@
+import { devCommand } from './dev/command.js';
 import { mcpCommand } from './mcp/command.js';
 import type { Subcommand } from './shared/command.js';
 
 /** Every `hitl` subcommand, in the order `hitl --help` lists them. */
-export const commands: Subcommand<any>[] = [mcpCommand];
+export const commands: Subcommand<any>[] = [mcpCommand, devCommand];

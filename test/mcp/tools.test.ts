@@ -126,6 +126,12 @@ for (const engine of ['embedded', 'postgres'] as const) {
     assert.equal((await state(ctx)).row_counts, { orders: 3, customers: 3 });
   });
 
+  it('a runaway query is stopped by the statement timeout (PostgreSQL)', async (ctx) => {
+    if (!ctx.mcp || engine !== 'postgres') return;
+    const result = await query(ctx, 'SELECT pg_sleep(30)');
+    assert.match(result.error, /statement timeout/);
+  });
+
   it('a foreign Host or Origin is refused (DNS rebinding)', async (ctx) => {
     if (!ctx.mcp) return;
     const port = new URL(ctx.mcp.url).port;
