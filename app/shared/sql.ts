@@ -64,8 +64,19 @@ async function openEmbedded(dataDir: string): Promise<Sql> {
   };
 }
 
+/** 64-bit integers as PGlite gives them: a number when exact, a BigInt beyond 2^53. */
+function parseInt8(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+const sameTypesAsPglite = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 async function openPostgres(databaseUrl: string): Promise<Sql> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000, types: sameTypesAsPglite });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const session = (runner: pg.Pool | pg.PoolClient): SqlSession => ({

@@ -65,6 +65,12 @@ for (const engine of ['embedded', 'postgres'] as const) {
     assert.equal(customers.rows.map((r: any) => r.tier), ['gold', 'silver', 'bronze']);
   });
 
+  it('values read the same on both engines', async (ctx) => {
+    if (!ctx.mcp) return;
+    const result = await query(ctx, `SELECT (SELECT count(*) FROM orders) AS n, 9007199254740993::int8 AS big, 1.50::numeric(4, 2) AS price, '{"a": [1]}'::jsonb AS doc`);
+    assert.equal(result.rows, [{ n: 3, big: '9007199254740993', price: '1.50', doc: { a: [1] } }]);
+  });
+
   it('the row cap truncates and says so', async (ctx) => {
     if (!ctx.mcp) return;
     const result = await query(ctx, 'SELECT g FROM generate_series(1, 1000) AS g');
