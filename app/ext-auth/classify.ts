@@ -1,0 +1,107 @@
+/**
+ * What the gate does with one request on a gated route. Pure: no I/O, no clock.
+ *
+ * Only frames positively recognised as harmless MCP protocol traffic pass without a human;
+ * every tool call is parked; anything the gate cannot read with certainty is denied. The
+ * lab's version let unparseable bodies through, so a batch, a cut body or a compressed body
+ * reached the privileged server with nobody asked. Here doubt means deny.
+ */
+import { JsonError, parseStrictJson } from './strict-json.js';
+
+export interface GatedRequest {
+  method: string;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  /** The body as the gateway forwarded it, as bytes. */
+  body: Uint8Array;
+  /** The original body size the gateway reports; -1 when it cut the body. */
+  size: number;
+}
+
+export interface ToolCall {
+  /** JSON-RPC id of the call, as text. */
+  rpcId: string;
+  name: string;
+  args: Record<string, unknown>;
+}
+
+export type Verdict =
+  | { action: 'pass'; reason: string }
+  | { action: 'park'; rpcMethod: string; calls: ToolCall[]; batch: boolean }
+  | { action: 'deny'; reason: string };
+
+const HARMLESS = new Set(['initialize', 'ping']);
+const isHarmless = (method: string) => HARMLESS.has(method) || /^notifications\/[a-z_/]+$/i.test(method) || /^[a-z]+(\/[a-z]+)*\/list$/i.test(method);
+
+export function classify(request: GatedRequest): Verdict {
+  switch (request.method.toUpperCase()) {
+    case 'GET':
+      return (request.headers.accept ?? '').includes('text/event-stream')
+        ? { action: 'pass', reason: 'server-to-client event stream' }
+        : deny('GET that is not an event stream');
+    case 'DELETE':
+      return request.headers['mcp-session-id'] ? { action: 'pass', reason: 'session end' } : deny('DELETE without a session id');
+    case 'POST':
+      return classifyPost(request);
+    default:
+      return deny(`HTTP method ${request.method} is not MCP traffic`);
+  }
+}
+
+function classifyPost(request: GatedRequest): Verdict {
+  const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity') return deny(`body is encoded (${encoding}); the gate reads only plain bodies`);
+  if (request.size === -1) return deny('the gateway cut the body; it must be read whole');
+  if (request.body.length !== request.size) {
+    return deny(`body has ${request.body.length} bytes but the request had ${request.size}; it must be read whole`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(request.body);
+  } catch {
+    return deny('body is not valid UTF-8');
+  }
+  let message: unknown;
+  try {
+    message = parseStrictJson(text);
+  } catch (err) {
+    return deny(`body is not valid JSON: ${(err as JsonError).message}`);
+  }
+  if (Array.isArray(message)) return classifyBatch(message);
+  if (isObject(message)) return classifyMessages([message], false);
+  return deny('body is neither a JSON-RPC message nor a batch');
+}
+
+function classifyBatch(messages: unknown[]): Verdict {
+  if (messages.length === 0) return deny('empty batch');
+  if (!messages.every(isObject)) return deny('a batch element is not a JSON-RPC message');
+  return classifyMessages(messages as Record<string, unknown>[], true);
+}
+
+function classifyMessages(messages: Record<string, unknown>[], batch: boolean): Verdict {
+  const calls: ToolCall[] = [];
+  for (const message of messages) {
+    if (message.jsonrpc !== '2.0') return deny('not a JSON-RPC 2.0 message');
+    const method = message.method;
+    if (typeof method !== 'string') return deny('JSON-RPC message without a string method');
+    if (method === 'tools/call') {
+      const params = message.params;
+      if (!isObject(params) || typeof params.name !== 'string' || (params.arguments !== undefined && !isObject(params.arguments))) {
+        return deny('tools/call without a tool name and an arguments object');
+      }
+      calls.push({ rpcId: JSON.stringify(message.id ?? null), name: params.name, args: (params.arguments as Record<string, unknown>) ?? {} });
+    } else if (!isHarmless(method)) {
+      return deny(`method ${JSON.stringify(method)} is not known to be harmless`);
+    }
+  }
+  if (calls.length === 0) return { action: 'pass', reason: `protocol traffic: ${messages.map((m) => m.method).join(', ')}` };
+  return { action: 'park', rpcMethod: batch ? 'batch' : 'tools/call', calls, batch };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deny(reason: string): Verdict {
+  return { action: 'deny', reason };
+}

@@ -1,0 +1,73 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { classify, type GatedRequest } from '../../app/ext-auth/classify.js';
+
+const post = (body: string | Uint8Array, extra: Partial<GatedRequest> = {}): GatedRequest => {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  return { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes, size: bytes.length, ...extra };
+};
+const rpc = (method: string, params?: unknown, id: unknown = 1) => JSON.stringify({ jsonrpc: '2.0', id, method, params });
+const call = (name: string, args: unknown = {}) => rpc('tools/call', { name, arguments: args });
+
+const cases: [string, GatedRequest, 'pass' | 'park' | 'deny', RegExp?][] = [
+  ['initialize passes', post(rpc('initialize', { protocolVersion: '2025-06-18' })), 'pass'],
+  ['initialized notification passes', post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })), 'pass'],
+  ['cancel notification passes', post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } })), 'pass'],
+  ['ping passes', post(rpc('ping')), 'pass'],
+  ['tools/list passes', post(rpc('tools/list')), 'pass'],
+  ['resources/templates/list passes', post(rpc('resources/templates/list')), 'pass'],
+  ['GET event stream passes', { method: 'GET', headers: { accept: 'text/event-stream' }, body: new Uint8Array(), size: 0 }, 'pass'],
+  ['DELETE of a session passes', { method: 'DELETE', headers: { 'mcp-session-id': 'abc' }, body: new Uint8Array(), size: 0 }, 'pass'],
+  ['tools/call parks', post(call('run_migration', { version: 'v3' })), 'park'],
+  ['escaped method still parks', post('{"jsonrpc":"2.0","id":1,"method":"tools\\/c\\u0061ll","params":{"name":"run_migration","arguments":{}}}'), 'park'],
+  ['batch with a tools/call parks', post(`[${rpc('ping')},${call('run_migration', { version: 'v3' })}]`), 'park'],
+  ['batch of harmless frames passes', post(`[${rpc('ping')},${rpc('tools/list', undefined, 2)}]`), 'pass'],
+  ['GET without event stream is denied', { method: 'GET', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /event stream/],
+  ['DELETE without session is denied', { method: 'DELETE', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /session/],
+  ['PUT is denied', { method: 'PUT', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /not MCP/],
+  ['cut body (size -1) is denied', post(call('run_migration'), { size: -1 }), 'deny', /cut/],
+  ['body shorter than size is denied', post(call('run_migration'), { size: 9999 }), 'deny', /read whole/],
+  ['no forwarded body is denied', post('', { size: 120 }), 'deny', /read whole/],
+  ['gzip body is denied', post(call('run_migration'), { headers: { 'content-encoding': 'gzip' } }), 'deny', /encoded/],
+  ['non-UTF-8 body is denied', post(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), 'deny', /UTF-8/],
+  ['invalid JSON is denied', post('{"jsonrpc":"2.0",'), 'deny', /not valid JSON/],
+  ['trailing garbage is denied', post(`${rpc('ping')} x`), 'deny', /trailing/],
+  ['duplicate keys are denied', post('{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call","params":{"name":"run_migration"}}'), 'deny', /duplicate key "method"/],
+  ['nested duplicate keys are denied', post('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"run_migration"}}'), 'deny', /duplicate/],
+  ['a string body is denied', post('"tools/call"'), 'deny', /neither/],
+  ['a number body is denied', post('42'), 'deny', /neither/],
+  ['an empty batch is denied', post('[]'), 'deny', /empty batch/],
+  ['a batch with a non-object is denied', post(`[${rpc('ping')}, 7]`), 'deny', /batch element/],
+  ['missing method is denied', post('{"jsonrpc":"2.0","id":1}'), 'deny', /string method/],
+  ['non-string method is denied', post('{"jsonrpc":"2.0","id":1,"method":["tools/call"]}'), 'deny', /string method/],
+  ['unknown method is denied', post(rpc('resources/read', { uri: 'x' })), 'deny', /not known to be harmless/],
+  ['near-miss method is denied', post(rpc('tools/call ', { name: 'x' })), 'deny', /not known/],
+  ['case-changed method is denied', post(rpc('Tools/Call', { name: 'x' })), 'deny', /not known/],
+  ['tools/call without a name is denied', post(rpc('tools/call', { arguments: {} })), 'deny', /tool name/],
+  ['tools/call with array arguments is denied', post(rpc('tools/call', { name: 'x', arguments: [1] })), 'deny', /arguments object/],
+  ['missing jsonrpc version is denied', post('{"id":1,"method":"ping"}'), 'deny', /2\.0/],
+  ['a batch hiding a bad frame is denied whole', post(`[${call('run_migration')},${rpc('resources/read')}]`), 'deny', /not known/],
+];
+
+for (const [name, request, action, reason] of cases) {
+  test(name, () => {
+    const verdict = classify(request);
+    assert.is(verdict.action, action, JSON.stringify(verdict));
+    if (reason && verdict.action === 'deny') assert.match(verdict.reason, reason);
+  });
+}
+
+test('a parked batch shows every call in it', () => {
+  const verdict = classify(post(`[${call('run_migration', { version: 'v3' })},${rpc('tools/call', { name: 'run_migration', arguments: { version: 'v4' } }, 2)}]`));
+  assert.equal(verdict, {
+    action: 'park',
+    rpcMethod: 'batch',
+    batch: true,
+    calls: [
+      { rpcId: '1', name: 'run_migration', args: { version: 'v3' } },
+      { rpcId: '2', name: 'run_migration', args: { version: 'v4' } },
+    ],
+  });
+});
+
+test.run();
