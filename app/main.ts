@@ -27,7 +27,9 @@ function commandHelp(command: Subcommand): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // Longest name first, so "ext-auth verify-audit" is found before "ext-auth".
+  const twoWords = argv.slice(0, 2).join(' ');
+  const [name, ...rest] = commands.some((c) => c.name === twoWords) ? [twoWords, ...argv.slice(2)] : argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;

@@ -1,5 +1,10 @@
-// The subset of Envoy's ext_authz v3 API that agentgateway uses, with upstream field numbers.
-syntax = "proto3";
+/**
+ * The subset of Envoy's ext_authz v3 API that agentgateway uses, with the upstream field
+ * numbers. Messages live in one package here; on the wire only field numbers and types count,
+ * and the service's full name (envoy.service.auth.v3.Authorization) is what the gateway calls.
+ * Kept as text in a module so the single-file bundle carries it.
+ */
+export const EXT_AUTHZ_PROTO = `syntax = "proto3";
 
 package envoy.service.auth.v3;
 
@@ -112,3 +117,4 @@ message CheckResponse {
     OkHttpResponse ok_response = 3;
   }
 }
+`;

@@ -1,0 +1,84 @@
+/**
+ * The reviewers' HTTP API, compatible with the lab's runbook (`GET /pending`,
+ * `POST /decide/{id}`), plus history, the audit export, live events and metrics.
+ */
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { exportLine } from './audit.js';
+import type { Gate, QueueChange } from './gate.js';
+import type { GateMetrics } from './metrics.js';
+import { requireReviewer, type Reviewer, type ReviewerAuthOptions } from './reviewers.js';
+import { DecisionError, type ApprovalStore, type Status } from './store.js';
+
+const STATUSES: Status[] = ['approved', 'rejected', 'timed_out', 'abandoned'];
+const MAX_REASON = 2000;
+
+export function adminApp(gate: Gate, store: ApprovalStore, metrics: GateMetrics, auth: ReviewerAuthOptions): Hono {
+  const app = new Hono<{ Variables: { reviewer: Reviewer } }>();
+
+  app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+
+  app.use(requireReviewer(auth));
+
+  app.get('/pending', async (c) => c.json({ pending: await store.pending() }));
+
+  app.get('/requests/:id', async (c) => {
+    const request = await store.get(c.req.param('id'));
+    return request ? c.json(request) : c.json({ error: `no request ${c.req.param('id')}` }, 404);
+  });
+
+  app.post('/decide/:id', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'body must be JSON: {"approved": true|false, "reason": "…"}' }, 400);
+    }
+    const { approved, reason = '' } = (body ?? {}) as { approved?: unknown; reason?: unknown };
+    if (typeof approved !== 'boolean') return c.json({ error: '"approved" must be true or false' }, 400);
+    if (typeof reason !== 'string' || reason.length > MAX_REASON) return c.json({ error: `"reason" must be a string of at most ${MAX_REASON} characters` }, 400);
+    try {
+      await gate.decide(c.req.param('id'), c.get('reviewer'), approved, reason);
+    } catch (err) {
+      if (err instanceof DecisionError) return c.json({ error: err.message }, err.status);
+      throw err;
+    }
+    return c.body(null, 204);
+  });
+
+  app.get('/history', async (c) => {
+    const status = c.req.query('status');
+    if (status && !STATUSES.includes(status as Status)) return c.json({ error: `status must be one of ${STATUSES.join(', ')}` }, 400);
+    const limit = clampInt(c.req.query('limit'), 50, 1, 500);
+    const offset = clampInt(c.req.query('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
+    const page = await store.history({ status: status as Status | undefined, requester: c.req.query('requester'), tool: c.req.query('tool'), limit, offset });
+    return c.json({ ...page, limit, offset });
+  });
+
+  app.get('/audit.jsonl', async (c) => {
+    const lines = (await store.auditChain()).map(exportLine);
+    return c.body(lines.join('\n') + (lines.length ? '\n' : ''), 200, {
+      'content-type': 'application/x-ndjson',
+      'content-disposition': 'attachment; filename="hitl-audit.jsonl"',
+    });
+  });
+
+  app.get('/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const send = (change: QueueChange) => void stream.writeSSE({ event: 'change', data: JSON.stringify(change) });
+      gate.on('change', send);
+      const heartbeat = setInterval(() => void stream.write(': keep-alive\n\n'), 15_000);
+      await stream.writeSSE({ event: 'ready', data: '{}' });
+      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      clearInterval(heartbeat);
+      gate.off('change', send);
+    }),
+  );
+
+  return app as unknown as Hono;
+}
+
+function clampInt(raw: string | undefined, fallback: number, min: number, max: number): number {
+  const n = raw === undefined ? fallback : Number.parseInt(raw, 10);
+  return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
+}

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineCommand } from '../shared/command.js';
+import { ConfigError, duration, int, port, text, url, type FlagValues } from '../shared/flags.js';
+import type { Logger } from '../shared/log.js';
+import { listen, withOps } from '../shared/http.js';
+import { openDatabase } from '../shared/sql.js';
+import { adminApp } from './admin.js';
+import { verifyChain, type ChainedEntry } from './audit.js';
+import { Gate } from './gate.js';
+import { serveGrpc } from './grpc.js';
+import { createMetrics } from './metrics.js';
+import { ApprovalStore } from './store.js';
+
+const storageFlags = {
+  dataDir: { help: 'where the embedded store and audit log live', default: join('.hitl', 'ext-auth'), parse: text, metavar: 'DIR' },
+  databaseUrl: { help: 'keep requests and audit in this PostgreSQL instead', parse: url(['postgres:', 'postgresql:']), metavar: 'URL' },
+};
+
+export const extAuthCommand = defineCommand({
+  name: 'ext-auth',
+  summary: 'the gateway gate: gRPC ext_authz that parks privileged tool calls until reviewers decide',
+  flags: {
+    grpcPort: { help: 'gRPC port agentgateway calls', default: 9001, parse: port, metavar: 'PORT' },
+    adminPort: { help: 'HTTP port of the reviewers\' admin API', default: 8081, parse: port, metavar: 'PORT' },
+    ...storageFlags,
+    parkTimeout: duration('how long a call waits for reviewers before it is denied', '10m'),
+    tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token}', parse: text, metavar: 'FILE' },
+    identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name', parse: text, metavar: 'NAME' },
+    groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
+    requesterHeader: { help: 'request header naming who asked (kagent forwards x-user-id)', default: 'x-user-id', parse: text, metavar: 'NAME' },
+    requesterMetadata: { help: 'metadata_context "namespace.key" naming who asked (e.g. JWT claims)', parse: text, metavar: 'KEY' },
+    gate: { help: 'gate name when the policy names none', default: 'platform', parse: text, metavar: 'NAME' },
+    approvals: { help: 'distinct approvals needed when the policy says none', default: 1, parse: int({ min: 1, max: 99 }), metavar: 'N' },
+    reviewerGroup: { help: 'reviewer group when the policy names none', default: 'platform', parse: text, metavar: 'GROUP' },
+    maxPending: { help: 'most requests waiting at once', default: 1000, parse: int({ min: 1 }), metavar: 'N' },
+    maxPendingPerRequester: { help: 'most requests waiting from one requester', default: 20, parse: int({ min: 1 }), metavar: 'N' },
+    redactHeaders: { help: 'more headers never stored or shown', repeatable: true, parse: text, metavar: 'NAME' },
+  },
+  async run(config, log) {
+    const running = await startExtAuth(config, log);
+    log.info({ url: running.adminUrl, grpcPort: running.grpcPort, engine: running.engine }, 'ext-auth listening');
+    return running;
+  },
+});
+
+export type ExtAuthConfig = FlagValues<typeof extAuthCommand.flags> & { host: string };
+
+export interface RunningExtAuth {
+  adminUrl: string;
+  grpcPort: number;
+  engine: string;
+  gate: Gate;
+  close(): Promise<void>;
+}
+
+/** Opens the store, recovers from a crash, and serves gRPC and the admin API. */
+export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<RunningExtAuth> {
+  if (!config.tokensFile && !config.identityHeader) {
+    throw new ConfigError('tokens-file', 'reviewers need a way to sign in: give --tokens-file or --identity-header');
+  }
+  const auth = { tokensFile: config.tokensFile, identityHeader: config.identityHeader, groupsHeader: config.groupsHeader };
+  const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = new ApprovalStore(sql);
+  await store.init();
+  const abandoned = await store.abandonLeftovers('ext-auth restarted while the request waited');
+  if (abandoned.length) log.warn({ ids: abandoned }, 'requests left pending by a previous run recorded as abandoned');
+
+  let gate: Gate | undefined;
+  const metrics = createMetrics(() => gate?.parkedHere ?? 0);
+  gate = new Gate({
+    store,
+    log,
+    metrics,
+    parkTimeoutMs: config.parkTimeout,
+    flood: { overall: config.maxPending, perRequester: config.maxPendingPerRequester },
+    defaults: { gate: config.gate, approvalsRequired: config.approvals, reviewerGroup: config.reviewerGroup },
+    requesterHeader: config.requesterHeader.toLowerCase(),
+    requesterMetadata: config.requesterMetadata,
+    redactHeaders: config.redactHeaders,
+  });
+  const admin = await listen(withOps(adminApp(gate, store, metrics, auth), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
+  const grpcServer = await serveGrpc(gate, metrics, log, config.grpcPort, config.host);
+  return {
+    adminUrl: admin.url,
+    grpcPort: grpcServer.port,
+    engine: sql.engine,
+    gate,
+    async close() {
+      await Promise.all([grpcServer.close(), admin.close()]);
+      await sql.close();
+    },
+  };
+}
+
+export const verifyAuditCommand = defineCommand({
+  name: 'ext-auth verify-audit',
+  summary: 'check that an audit log (the store, or an exported audit.jsonl) is an unbroken hash chain',
+  flags: {
+    ...storageFlags,
+    file: { help: 'an exported audit.jsonl to check instead of the store', parse: text, metavar: 'FILE' },
+  },
+  async run(config) {
+    let entries: ChainedEntry[];
+    if (config.file) {
+      entries = readFileSync(config.file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as ChainedEntry);
+    } else {
+      const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+      entries = await new ApprovalStore(sql).auditChain();
+      await sql.close();
+    }
+    const broken = verifyChain(entries);
+    if (broken) {
+      console.error(`audit chain broken at entry ${broken.seq}: ${broken.problem}`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`audit chain intact: ${entries.length} entries`);
+  },
+});

@@ -1,0 +1,171 @@
+/**
+ * The gate: turns one Check into pass, deny or park, and holds a parked call until reviewers
+ * decide, its time runs out, or the gateway goes away. Decisions arrive from the admin API.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { formatDuration } from '../shared/flags.js';
+import type { Logger } from '../shared/log.js';
+import { classify, type GatedRequest } from './classify.js';
+import type { GateMetrics } from './metrics.js';
+import { FloodError, type ApprovalRequest, type ApprovalStore, type FloodLimits } from './store.js';
+
+export interface CheckInput extends GatedRequest {
+  path: string;
+  contextExtensions: Record<string, string>;
+  /** metadata_context.filter_metadata flattened to "namespace.key" → string value. */
+  metadata: Record<string, string>;
+}
+
+export type CheckAnswer =
+  | { allowed: true; headers: Record<string, string> }
+  | { allowed: false; httpStatus: number; reason: string; id: string | null };
+
+export interface GateOptions {
+  store: ApprovalStore;
+  log: Logger;
+  metrics: GateMetrics;
+  parkTimeoutMs: number;
+  flood: FloodLimits;
+  /** Policy for requests whose AgentgatewayPolicy sets no contextExtensions. */
+  defaults: { gate: string; approvalsRequired: number; reviewerGroup: string };
+  requesterHeader: string;
+  /** "namespace.key" in metadata_context, preferred over the header when present. */
+  requesterMetadata?: string;
+  redactHeaders: readonly string[];
+}
+
+export interface QueueChange {
+  type: 'parked' | 'approval' | 'approved' | 'rejected' | 'timed_out' | 'abandoned';
+  id: string;
+}
+
+export const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
+
+export class Gate extends EventEmitter<{ change: [QueueChange] }> {
+  private readonly waiters = new Map<string, (request: ApprovalRequest) => void>();
+
+  constructor(private readonly options: GateOptions) {
+    super();
+  }
+
+  get parkedHere(): number {
+    return this.waiters.size;
+  }
+
+  async check(input: CheckInput, cancelled: AbortSignal): Promise<CheckAnswer> {
+    const { store, metrics, log } = this.options;
+    const requester = this.requesterOf(input);
+    const policy = this.policyOf(input.contextExtensions);
+    if (typeof policy === 'string') return this.deny(input, requester, `gate policy is invalid: ${policy}`);
+
+    const verdict = classify(input);
+    if (verdict.action === 'pass') return { allowed: true, headers: {} };
+    if (verdict.action === 'deny') return this.deny(input, requester, verdict.reason);
+
+    const now = Date.now();
+    const request: ApprovalRequest = {
+      id: randomUUID(),
+      receivedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + this.options.parkTimeoutMs).toISOString(),
+      method: input.method,
+      path: input.path,
+      rpcMethod: verdict.rpcMethod,
+      toolName: verdict.calls[0].name,
+      toolArgs: verdict.calls[0].args,
+      calls: verdict.calls,
+      requester,
+      callerAgent: input.headers['x-agent-name'] ?? input.headers['user-agent'] ?? null,
+      ...policy,
+      approvals: [],
+      headers: this.redact(input.headers),
+      body: new TextDecoder().decode(input.body),
+      status: 'pending',
+      decidedAt: null,
+      decidedBy: null,
+      reason: null,
+    };
+    try {
+      await store.park(request, this.options.flood);
+    } catch (err) {
+      if (!(err instanceof FloodError)) throw err;
+      await store.record('flood_denied', null, requester, { reason: err.message, tool: request.toolName });
+      metrics.decisions.inc({ outcome: 'flood_denied' });
+      return { allowed: false, httpStatus: 429, reason: err.message, id: null };
+    }
+    log.info({ id: request.id, tool: request.toolName, requester, gate: request.gate }, 'parked');
+    this.emit('change', { type: 'parked', id: request.id });
+    const decided = await this.waitForDecision(request, cancelled);
+    metrics.timeToDecision.observe({ outcome: decided.status }, (Date.now() - now) / 1000);
+    metrics.decisions.inc({ outcome: decided.status });
+    log.info({ id: request.id, outcome: decided.status, by: decided.decidedBy }, 'released');
+    if (decided.status === 'approved') {
+      return { allowed: true, headers: { 'x-hitl-approval-id': decided.id, 'x-hitl-approved-by': decided.decidedBy ?? '' } };
+    }
+    return { allowed: false, httpStatus: 403, reason: decided.reason ?? decided.status, id: decided.id };
+  }
+
+  /** Applies a reviewer's decision and releases the held call when the decision is final. */
+  async decide(id: string, reviewer: { name: string; groups: string[] }, approved: boolean, reason: string): Promise<ApprovalRequest> {
+    const request = await this.options.store.decide(id, reviewer, approved, reason);
+    if (request.status === 'pending') this.emit('change', { type: 'approval', id });
+    else this.release(request);
+    return request;
+  }
+
+  private release(request: ApprovalRequest): void {
+    this.waiters.get(request.id)?.(request);
+    this.emit('change', { type: request.status as QueueChange['type'], id: request.id });
+  }
+
+  private waitForDecision(request: ApprovalRequest, cancelled: AbortSignal): Promise<ApprovalRequest> {
+    const { store, parkTimeoutMs } = this.options;
+    return new Promise((resolve) => {
+      const end = (final: ApprovalRequest) => {
+        clearTimeout(timer);
+        cancelled.removeEventListener('abort', onAbort);
+        this.waiters.delete(request.id);
+        resolve(final);
+      };
+      this.waiters.set(request.id, end);
+      // Whichever of timeout, cancellation and decision commits first wins; the store's
+      // conditional update makes the others no-ops.
+      const giveUp = async (status: 'timed_out' | 'abandoned', reason: string) => {
+        if (await store.finish(request.id, status, reason)) {
+          this.release({ ...request, status, reason, decidedAt: new Date().toISOString() });
+        }
+      };
+      const timer = setTimeout(() => void giveUp('timed_out', `timed out after ${formatDuration(parkTimeoutMs)}`), parkTimeoutMs);
+      const onAbort = () => void giveUp('abandoned', 'the caller went away before a decision');
+      cancelled.addEventListener('abort', onAbort, { once: true });
+      if (cancelled.aborted) onAbort();
+    });
+  }
+
+  private async deny(input: CheckInput, requester: string | null, reason: string): Promise<CheckAnswer> {
+    await this.options.store.record('denied', null, requester, { reason, method: input.method, path: input.path });
+    this.options.metrics.decisions.inc({ outcome: 'classifier_denied' });
+    return { allowed: false, httpStatus: 403, reason, id: null };
+  }
+
+  private requesterOf(input: CheckInput): string | null {
+    const fromMetadata = this.options.requesterMetadata ? input.metadata[this.options.requesterMetadata] : undefined;
+    const value = fromMetadata ?? input.headers[this.options.requesterHeader];
+    return value?.trim() ? value.trim() : null;
+  }
+
+  private policyOf(ext: Record<string, string>): ApprovalRequestPolicy | string {
+    const { defaults } = this.options;
+    const approvals = ext.approvals ?? String(defaults.approvalsRequired);
+    if (!/^[1-9]\d?$/.test(approvals)) return `approvals must be a whole number from 1 to 99, got ${JSON.stringify(approvals)}`;
+    return { gate: ext.gate || defaults.gate, approvalsRequired: Number(approvals), reviewerGroup: ext['reviewer-group'] || defaults.reviewerGroup };
+  }
+
+  private redact(headers: Record<string, string>): Record<string, string> {
+    const secret = new Set([...SECRET_HEADERS, ...this.options.redactHeaders.map((h) => h.toLowerCase())]);
+    return Object.fromEntries(Object.entries(headers).filter(([name]) => !secret.has(name.toLowerCase())));
+  }
+}
+
+type ApprovalRequestPolicy = Pick<ApprovalRequest, 'gate' | 'approvalsRequired' | 'reviewerGroup'>;
+

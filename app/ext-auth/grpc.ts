@@ -1,0 +1,109 @@
+/**
+ * The gRPC face of the gate: envoy.service.auth.v3.Authorization/Check, as agentgateway
+ * calls it. No deadline is set by the gateway, so a Check may stay open for as long as a
+ * human needs; if the gateway cancels, the request is abandoned.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { fromJSON } from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+import type { Logger } from '../shared/log.js';
+import type { CheckAnswer, CheckInput, Gate } from './gate.js';
+import type { GateMetrics } from './metrics.js';
+import { EXT_AUTHZ_PROTO } from './proto.js';
+
+const LOADER_OPTIONS = { keepCase: true, longs: Number, bytes: Buffer, defaults: true, oneofs: true } as const;
+
+/** The Authorization service; its `.service` is what a server adds, and it constructs clients. */
+export function authorizationService(): grpc.ServiceClientConstructor {
+  const definition = fromJSON(protobuf.parse(EXT_AUTHZ_PROTO, { keepCase: true }).root.toJSON(), LOADER_OPTIONS);
+  return (grpc.loadPackageDefinition(definition) as any).envoy.service.auth.v3.Authorization;
+}
+
+export interface GrpcServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function serveGrpc(gate: Gate, metrics: GateMetrics, log: Logger, port: number, host: string): Promise<GrpcServer> {
+  const server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1 });
+  server.addService(authorizationService().service, {
+    Check: (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
+      const started = performance.now();
+      const cancelled = new AbortController();
+      call.on('cancelled', () => cancelled.abort());
+      gate
+        .check(toCheckInput(call.request), cancelled.signal)
+        .then((answer) => {
+          if (!answer.allowed || Object.keys(answer.headers).length === 0) {
+            metrics.checkLatency.observe({ verdict: answer.allowed ? 'pass' : 'deny' }, (performance.now() - started) / 1000);
+          }
+          callback(null, toCheckResponse(answer));
+        })
+        .catch((err) => {
+          // Fail closed: a gate that cannot decide denies, and says why.
+          log.error({ err }, 'check failed');
+          callback(null, toCheckResponse({ allowed: false, httpStatus: 503, reason: `approval gate unavailable: ${(err as Error).message}`, id: null }));
+        });
+    },
+  });
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    port: bound,
+    close: () =>
+      new Promise((resolve) => {
+        // Parked calls cannot finish on their own; after the grace period they are cut and
+        // the gateway fails them closed.
+        const force = setTimeout(() => server.forceShutdown(), 5000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
+
+function toCheckInput(request: any): CheckInput {
+  const http = request.attributes?.request?.http ?? {};
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(http.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  const raw: Buffer = http.raw_body?.length ? http.raw_body : Buffer.from(http.body ?? '', 'utf8');
+  const metadata: Record<string, string> = {};
+  for (const [namespace, struct] of Object.entries<any>(request.attributes?.metadata_context?.filter_metadata ?? {})) {
+    for (const [key, value] of Object.entries<any>(struct?.fields ?? {})) {
+      if (typeof value?.string_value === 'string' && value.kind === 'string_value') metadata[`${namespace}.${key}`] = value.string_value;
+    }
+  }
+  return {
+    method: http.method || headers[':method'] || '',
+    path: http.path || headers[':path'] || '',
+    headers,
+    body: raw,
+    size: Number(http.size ?? -1),
+    contextExtensions: request.attributes?.context_extensions ?? {},
+    metadata,
+  };
+}
+
+const PERMISSION_DENIED = 7;
+const RESOURCE_EXHAUSTED = 8;
+const UNAVAILABLE = 14;
+
+function toCheckResponse(answer: CheckAnswer): any {
+  if (answer.allowed) {
+    return {
+      status: { code: 0, message: '' },
+      ok_response: { headers: Object.entries(answer.headers).map(([key, value]) => ({ header: { key, value } })) },
+    };
+  }
+  const code = answer.httpStatus === 429 ? RESOURCE_EXHAUSTED : answer.httpStatus === 503 ? UNAVAILABLE : PERMISSION_DENIED;
+  return {
+    status: { code, message: answer.reason },
+    denied_response: {
+      status: { code: answer.httpStatus },
+      headers: [{ header: { key: 'content-type', value: 'application/json' } }],
+      body: JSON.stringify({ approved: false, reason: answer.reason, id: answer.id }),
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Who is calling the admin API. A reviewer proves who they are with a bearer token whose
+ * SHA-256 is listed in the tokens file (so the file holds no secret), or, when explicitly
+ * enabled, through an identity header set by a trusted authenticating proxy.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { MiddlewareHandler } from 'hono';
+import { ConfigError } from '../shared/flags.js';
+
+export interface Reviewer {
+  name: string;
+  groups: string[];
+}
+
+interface TokenEntry extends Reviewer {
+  sha256: Buffer;
+}
+
+export interface ReviewerAuthOptions {
+  tokensFile?: string;
+  /** Header carrying the reviewer's name, trusted only when set. */
+  identityHeader?: string;
+  /** Header carrying that reviewer's comma-separated groups. */
+  groupsHeader: string;
+}
+
+export function loadTokens(path: string): TokenEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError('tokens-file', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError('tokens-file', `${path} must hold a JSON array`);
+  return parsed.map((entry, i) => {
+    const ok =
+      typeof entry?.name === 'string' &&
+      entry.name.trim() !== '' &&
+      Array.isArray(entry.groups) &&
+      entry.groups.every((g: unknown) => typeof g === 'string') &&
+      typeof entry.sha256 === 'string' &&
+      /^[0-9a-f]{64}$/i.test(entry.sha256);
+    if (!ok) throw new ConfigError('tokens-file', `entry ${i} of ${path} needs name, groups (strings) and sha256 (64 hex digits)`);
+    return { name: entry.name, groups: entry.groups, sha256: Buffer.from(entry.sha256, 'hex') };
+  });
+}
+
+export function sha256Hex(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Sets c.get('reviewer') or answers 401. */
+export function requireReviewer(options: ReviewerAuthOptions): MiddlewareHandler<{ Variables: { reviewer: Reviewer } }> {
+  const tokens = options.tokensFile ? loadTokens(options.tokensFile) : [];
+  const identityHeader = options.identityHeader?.toLowerCase();
+  return async (c, next) => {
+    const reviewer = fromBearer(c.req.header('authorization'), tokens) ?? fromProxy(c.req.raw.headers, identityHeader, options.groupsHeader);
+    if (!reviewer) {
+      return c.json({ error: 'a reviewer credential is required' }, 401, { 'www-authenticate': 'Bearer realm="hitl"' });
+    }
+    c.set('reviewer', reviewer);
+    await next();
+  };
+}
+
+function fromBearer(header: string | undefined, tokens: TokenEntry[]): Reviewer | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const digest = createHash('sha256').update(match[1]).digest();
+  const entry = tokens.find((t) => timingSafeEqual(t.sha256, digest));
+  return entry && { name: entry.name, groups: entry.groups };
+}
+
+function fromProxy(headers: Headers, identityHeader: string | undefined, groupsHeader: string): Reviewer | undefined {
+  if (!identityHeader) return undefined;
+  const name = headers.get(identityHeader)?.trim();
+  if (!name) return undefined;
+  const groups = (headers.get(groupsHeader) ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+  return { name, groups };
+}

@@ -1,0 +1,218 @@
+/**
+ * Durable state of the gate: the requests and the audit chain, in SQL that runs unchanged on
+ * the embedded engine and on PostgreSQL. Every state change and its audit entry commit in one
+ * transaction, and a request leaves `pending` only through a conditional update, so a
+ * decision is applied exactly once.
+ */
+import type { Sql, SqlSession } from '../shared/sql.js';
+import { GENESIS, chainHash, type AuditEntry, type ChainedEntry } from './audit.js';
+import type { ToolCall } from './classify.js';
+
+export type Status = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'abandoned';
+
+export interface Approval {
+  reviewer: string;
+  reason: string;
+  at: string;
+}
+
+export interface ApprovalRequest {
+  id: string;
+  receivedAt: string;
+  expiresAt: string;
+  method: string;
+  path: string;
+  rpcMethod: string;
+  /** The first call's tool and arguments; `calls` lists every call of a batch. */
+  toolName: string;
+  toolArgs: Record<string, unknown>;
+  calls: ToolCall[];
+  requester: string | null;
+  callerAgent: string | null;
+  gate: string;
+  reviewerGroup: string;
+  approvalsRequired: number;
+  approvals: Approval[];
+  /** Headers with credentials removed. */
+  headers: Record<string, string>;
+  body: string;
+  status: Status;
+  decidedAt: string | null;
+  decidedBy: string | null;
+  reason: string | null;
+}
+
+export class DecisionError extends Error {
+  constructor(readonly status: 403 | 404 | 409 | 410, message: string) {
+    super(message);
+  }
+}
+
+export class FloodError extends Error {}
+
+export interface FloodLimits {
+  perRequester: number;
+  overall: number;
+}
+
+/** Serialises audit appends so the chain stays one line even with several writers. */
+const AUDIT_LOCK = 72_410_002;
+
+export class ApprovalStore {
+  constructor(private readonly sql: Sql) {}
+
+  async init(): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+      await tx.query(`CREATE TABLE IF NOT EXISTS hitl_requests (
+        id text PRIMARY KEY, status text NOT NULL, requester text, received_at timestamptz NOT NULL, data jsonb NOT NULL)`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS hitl_requests_status ON hitl_requests (status, received_at)`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS hitl_audit (
+        seq bigint PRIMARY KEY, entry text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL)`);
+    });
+  }
+
+  /** Requests left pending by a previous process can no longer be answered: their callers are gone. */
+  async abandonLeftovers(reason: string): Promise<string[]> {
+    const { rows } = await this.sql.query<{ id: string }>(`SELECT id FROM hitl_requests WHERE status = 'pending'`);
+    const abandoned: string[] = [];
+    for (const { id } of rows) if (await this.finish(id, 'abandoned', reason)) abandoned.push(id);
+    return abandoned;
+  }
+
+  async park(request: ApprovalRequest, limits: FloodLimits): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+      const { rows } = await tx.query<{ overall: number; mine: number }>(
+        `SELECT count(*)::int AS overall, count(*) FILTER (WHERE requester IS NOT DISTINCT FROM $1)::int AS mine
+           FROM hitl_requests WHERE status = 'pending'`,
+        [request.requester],
+      );
+      const { overall, mine } = rows[0];
+      if (overall >= limits.overall) throw new FloodError(`too many requests waiting for review (${overall}); try later`);
+      if (mine >= limits.perRequester) throw new FloodError(`${request.requester ?? 'this caller'} already has ${mine} requests waiting for review`);
+      await tx.query(`INSERT INTO hitl_requests (id, status, requester, received_at, data) VALUES ($1, 'pending', $2, $3, $4)`, [
+        request.id,
+        request.requester,
+        request.receivedAt,
+        JSON.stringify(request),
+      ]);
+      await appendAudit(tx, {
+        event: 'parked',
+        requestId: request.id,
+        actor: request.requester,
+        detail: { gate: request.gate, tool: request.toolName, args: request.toolArgs, calls: request.calls.length, path: request.path },
+      });
+    });
+  }
+
+  /** Applies one reviewer's decision. Returns the request after it; throws DecisionError when refused. */
+  async decide(id: string, reviewer: { name: string; groups: string[] }, approved: boolean, reason: string): Promise<ApprovalRequest> {
+    const outcome = await this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+      const request = await load(tx, id, true);
+      if (!request) return new DecisionError(404, `no request ${id}`);
+      if (request.status === 'timed_out' || request.status === 'abandoned') return new DecisionError(410, `request ${id} is ${request.status.replace('_', ' ')}`);
+      if (request.status !== 'pending') return new DecisionError(409, `request ${id} was already ${request.status}`);
+      const refuse = async (status: 403 | 409, problem: string) => {
+        await appendAudit(tx, { event: 'decision_refused', requestId: id, actor: reviewer.name, detail: { approved, reason, problem } });
+        return new DecisionError(status, problem);
+      };
+      if (request.requester !== null && request.requester === reviewer.name) return refuse(403, 'a requester cannot decide their own request');
+      if (!reviewer.groups.includes(request.reviewerGroup)) return refuse(403, `${reviewer.name} is not in reviewer group ${request.reviewerGroup}`);
+      if (request.approvals.some((a) => a.reviewer === reviewer.name)) return refuse(409, `${reviewer.name} already approved ${id}`);
+
+      const now = new Date().toISOString();
+      if (approved) request.approvals.push({ reviewer: reviewer.name, reason, at: now });
+      const enough = request.approvals.length >= request.approvalsRequired;
+      if (!approved) settle(request, 'rejected', reviewer.name, reason, now);
+      else if (enough) settle(request, 'approved', request.approvals.map((a) => a.reviewer).join(', '), reason, now);
+      await save(tx, request);
+      await appendAudit(tx, {
+        event: approved ? (enough ? 'approved' : 'approval_recorded') : 'rejected',
+        requestId: id,
+        actor: reviewer.name,
+        detail: { reason, approvals: request.approvals.length, required: request.approvalsRequired },
+      });
+      return request;
+    });
+    if (outcome instanceof DecisionError) throw outcome;
+    return outcome;
+  }
+
+  /** Ends a pending request as timed out or abandoned; false when it had already left pending. */
+  async finish(id: string, status: 'timed_out' | 'abandoned', reason: string): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+      const request = await load(tx, id, true);
+      if (!request || request.status !== 'pending') return false;
+      settle(request, status, null, reason, new Date().toISOString());
+      await save(tx, request);
+      await appendAudit(tx, { event: status, requestId: id, actor: null, detail: { reason } });
+      return true;
+    });
+  }
+
+  async record(event: string, requestId: string | null, actor: string | null, detail: Record<string, unknown>): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+      await appendAudit(tx, { event, requestId, actor, detail });
+    });
+  }
+
+  get(id: string): Promise<ApprovalRequest | null> {
+    return load(this.sql, id, false);
+  }
+
+  async pending(): Promise<ApprovalRequest[]> {
+    const { rows } = await this.sql.query<{ data: ApprovalRequest }>(`SELECT data FROM hitl_requests WHERE status = 'pending' ORDER BY received_at, id`);
+    return rows.map((r) => r.data);
+  }
+
+  async history(filter: { status?: Status; requester?: string; tool?: string; limit: number; offset: number }): Promise<{ items: ApprovalRequest[]; total: number }> {
+    const where = [`status <> 'pending'`];
+    const params: unknown[] = [];
+    if (filter.status) where.push(`status = $${params.push(filter.status)}`);
+    if (filter.requester) where.push(`requester = $${params.push(filter.requester)}`);
+    if (filter.tool) where.push(`data->>'toolName' = $${params.push(filter.tool)}`);
+    const clause = where.join(' AND ');
+    const total = (await this.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM hitl_requests WHERE ${clause}`, params)).rows[0].n;
+    const { rows } = await this.sql.query<{ data: ApprovalRequest }>(
+      `SELECT data FROM hitl_requests WHERE ${clause} ORDER BY received_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, filter.limit, filter.offset],
+    );
+    return { items: rows.map((r) => r.data), total };
+  }
+
+  async auditChain(): Promise<ChainedEntry[]> {
+    const { rows } = await this.sql.query<{ seq: number; entry: string; prev_hash: string; hash: string }>(
+      `SELECT seq::int AS seq, entry, prev_hash, hash FROM hitl_audit ORDER BY seq`,
+    );
+    return rows.map((r) => ({ seq: r.seq, entry: r.entry, prevHash: r.prev_hash, hash: r.hash }));
+  }
+}
+
+function settle(request: ApprovalRequest, status: Status, decidedBy: string | null, reason: string, at: string): void {
+  request.status = status;
+  request.decidedBy = decidedBy;
+  request.reason = reason;
+  request.decidedAt = at;
+}
+
+async function load(db: SqlSession, id: string, forUpdate: boolean): Promise<ApprovalRequest | null> {
+  const { rows } = await db.query<{ data: ApprovalRequest }>(`SELECT data FROM hitl_requests WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0]?.data ?? null;
+}
+
+async function save(tx: SqlSession, request: ApprovalRequest): Promise<void> {
+  await tx.query(`UPDATE hitl_requests SET status = $2, data = $3 WHERE id = $1`, [request.id, request.status, JSON.stringify(request)]);
+}
+
+/** Callers hold AUDIT_LOCK, so reading the tip and appending after it cannot interleave. */
+async function appendAudit(tx: SqlSession, fields: Omit<AuditEntry, 'at'>): Promise<void> {
+  const tip = await tx.query<{ seq: number; hash: string }>(`SELECT seq::int AS seq, hash FROM hitl_audit ORDER BY seq DESC LIMIT 1`);
+  const prevHash = tip.rows[0]?.hash ?? GENESIS;
+  const seq = (tip.rows[0]?.seq ?? 0) + 1;
+  const entry = JSON.stringify({ at: new Date().toISOString(), ...fields });
+  await tx.query(`INSERT INTO hitl_audit (seq, entry, prev_hash, hash) VALUES ($1, $2, $3, $4)`, [seq, entry, prevHash, chainHash(prevHash, entry)]);
+}

@@ -1,0 +1,174 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { RunningExtAuth } from '../../app/ext-auth/command.js';
+import { verifyChain } from '../../app/ext-auth/audit.js';
+import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall } from '../helpers/ext-auth.js';
+import { tempDir } from '../helpers/temp.js';
+
+interface Ctx {
+  ext: RunningExtAuth;
+  client: ReturnType<typeof grpcClient>;
+  dir: ReturnType<typeof tempDir>;
+}
+
+const it = suite<Ctx>('ext-auth over real gRPC and HTTP');
+
+it.before(async (ctx) => {
+  ctx.dir = tempDir('ext-auth');
+  ctx.ext = await startGate(extAuthConfig(ctx.dir.path, { maxPendingPerRequester: 3 }));
+  ctx.client = grpcClient(ctx.ext.grpcPort);
+});
+it.after(async (ctx) => {
+  ctx.client.close();
+  await ctx.ext.close();
+  ctx.dir.remove();
+});
+
+/** Sends a tool call and resolves once it is parked, with its id and the pending Check. */
+async function park(ctx: Ctx, options: Parameters<typeof checkRequest>[0] = {}) {
+  const parked = nextChange(ctx.ext.gate, (c) => c.type === 'parked');
+  const call = ctx.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }), ...options }));
+  const { id } = await parked;
+  return { id, ...call };
+}
+
+it('protocol frames pass at once', async (ctx) => {
+  const { result } = ctx.client.check(checkRequest({ body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }) }));
+  const answer = await result;
+  assert.is(answer.code, 0);
+  assert.equal(answer.headers, {});
+});
+
+it('an unreadable body is denied with a 403 and a reason', async (ctx) => {
+  const answer = await ctx.client.check(checkRequest({ body: '{"jsonrpc": "2.0", "method": ' })).result;
+  assert.is(answer.code, 7);
+  assert.is(answer.httpStatus, 403);
+  assert.equal(answer.body.approved, false);
+  assert.match(answer.body.reason, /not valid JSON/);
+});
+
+it('a parked call shows up in /pending, redacted, and approval releases it with the approver', async (ctx) => {
+  const { id, result } = await park(ctx);
+  const pending = await (await admin(ctx.ext.adminUrl, 'bob').get('/pending')).json();
+  const shown = pending.pending.find((p: any) => p.id === id);
+  assert.equal([shown.toolName, shown.toolArgs, shown.requester, shown.gate, shown.approvalsRequired], ['run_migration', { version: 'v3' }, 'alice', 'platform', 1]);
+  assert.is(shown.headers.authorization, undefined, 'credentials are never stored or shown');
+  assert.is(shown.headers['x-user-id'], 'alice');
+
+  const decided = await admin(ctx.ext.adminUrl, 'bob').decide(id, true, 'approved per CHG-1234');
+  assert.is(decided.status, 204);
+  const answer = await result;
+  assert.is(answer.code, 0);
+  assert.equal(answer.headers, { 'x-hitl-approval-id': id, 'x-hitl-approved-by': 'bob' });
+  const record = await (await admin(ctx.ext.adminUrl, 'bob').get(`/requests/${id}`)).json();
+  assert.equal([record.status, record.decidedBy, record.reason], ['approved', 'bob', 'approved per CHG-1234']);
+});
+
+it('rejection returns the reviewer\'s reason verbatim in a 403 body', async (ctx) => {
+  const { id, result } = await park(ctx);
+  const reason = 'Not during the freeze — see <CHG-99> & "ops" policy';
+  assert.is((await admin(ctx.ext.adminUrl, 'carol').decide(id, false, reason)).status, 204);
+  const answer = await result;
+  assert.equal([answer.code, answer.httpStatus], [7, 403]);
+  assert.equal(answer.body, { approved: false, reason, id });
+});
+
+it('the requester cannot approve their own request; a reviewer outside the group cannot either', async (ctx) => {
+  const { id, result } = await park(ctx);
+  const self = await admin(ctx.ext.adminUrl, 'alice').decide(id, true);
+  assert.is(self.status, 403);
+  assert.match((await self.json()).error, /own request/);
+  assert.is((await admin(ctx.ext.adminUrl, 'dave').decide(id, true)).status, 403);
+  assert.is((await admin(ctx.ext.adminUrl, 'bob').decide(id, false, 'no')).status, 204);
+  assert.is((await result).code, 7);
+});
+
+it('credentials: none is 401, a wrong token is 401', async (ctx) => {
+  assert.is((await admin(ctx.ext.adminUrl).get('/pending')).status, 401);
+  const wrong = await fetch(`${ctx.ext.adminUrl}/pending`, { headers: { authorization: 'Bearer not-a-token' } });
+  assert.is(wrong.status, 401);
+  assert.is((await admin(ctx.ext.adminUrl).decide('x', true)).status, 401);
+});
+
+it('concurrent decisions on one request: exactly one applies, the other gets 409', async (ctx) => {
+  const { id, result } = await park(ctx);
+  const statuses = (await Promise.all([admin(ctx.ext.adminUrl, 'bob').decide(id, true), admin(ctx.ext.adminUrl, 'carol').decide(id, false, 'race')])).map((r) => r.status);
+  assert.equal([...statuses].sort(), [204, 409]);
+  const answer = await result;
+  assert.is(answer.code, statuses[0] === 204 ? 0 : 7);
+  assert.is((await admin(ctx.ext.adminUrl, 'bob').decide('no-such-id', true)).status, 404);
+});
+
+it('two-of-N: one approval keeps it parked, the same reviewer twice is refused, a second reviewer releases it', async (ctx) => {
+  const { id, result } = await park(ctx, { context: { gate: 'schema-changes', approvals: '2', 'reviewer-group': 'platform' } });
+  let released = false;
+  void result.then(() => (released = true));
+  assert.is((await admin(ctx.ext.adminUrl, 'bob').decide(id, true, 'looks fine')).status, 204);
+  assert.is((await admin(ctx.ext.adminUrl, 'bob').decide(id, true)).status, 409);
+  const record = await (await admin(ctx.ext.adminUrl, 'bob').get(`/requests/${id}`)).json();
+  assert.equal([record.status, record.approvals.length, record.gate], ['pending', 1, 'schema-changes']);
+  assert.is(released, false);
+  assert.is((await admin(ctx.ext.adminUrl, 'carol').decide(id, true)).status, 204);
+  assert.equal((await result).headers['x-hitl-approved-by'], 'bob, carol');
+});
+
+it('a caller that goes away leaves its request abandoned; deciding it then is 410', async (ctx) => {
+  const { id, result, cancel } = await park(ctx);
+  const abandoned = nextChange(ctx.ext.gate, (c) => c.type === 'abandoned' && c.id === id);
+  cancel();
+  const hungUp = result.catch((err) => err);
+  await abandoned;
+  assert.match(String(await hungUp), /CANCELLED/);
+  const record = await (await admin(ctx.ext.adminUrl, 'bob').get(`/requests/${id}`)).json();
+  assert.is(record.status, 'abandoned');
+  assert.is((await admin(ctx.ext.adminUrl, 'bob').decide(id, true)).status, 410);
+});
+
+it('flood control: past the per-requester limit the call is refused at once with 429', async (ctx) => {
+  const held = [await park(ctx), await park(ctx), await park(ctx)];
+  const answer = await ctx.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v4' }) })).result;
+  assert.equal([answer.code, answer.httpStatus], [8, 429]);
+  assert.match(answer.body.reason, /alice already has 3 requests waiting/);
+  const other = await park(ctx, { headers: { 'x-user-id': 'erin' } });
+  for (const { id } of [...held, other]) await admin(ctx.ext.adminUrl, 'bob').decide(id, false, 'cleanup');
+  await Promise.all([...held, other].map((h) => h.result));
+});
+
+it('history, metrics, and an audit export whose hash chain verifies', async (ctx) => {
+  const history = await (await admin(ctx.ext.adminUrl, 'bob').get('/history?status=rejected&limit=2')).json();
+  assert.is(history.items.length, 2);
+  assert.ok(history.total >= 5);
+  assert.ok(history.items.every((r: any) => r.status === 'rejected'));
+  const metrics = await (await fetch(`${ctx.ext.adminUrl}/metrics`)).text();
+  const approvedHistory = (await (await admin(ctx.ext.adminUrl, 'bob').get('/history?status=approved')).json()).total;
+  assert.ok(metrics.includes(`hitl_decisions_total{outcome="approved"} ${approvedHistory}`), metrics);
+  assert.match(metrics, /hitl_decisions_total\{outcome="abandoned"\} 1/);
+  assert.match(metrics, /hitl_pending_requests 0/);
+  const lines = (await (await admin(ctx.ext.adminUrl, 'bob').get('/audit.jsonl')).text()).trim().split('\n').map((l) => JSON.parse(l));
+  const events = lines.map((l) => l.event);
+  for (const event of ['parked', 'approved', 'rejected', 'denied', 'decision_refused', 'abandoned', 'flood_denied', 'approval_recorded']) {
+    assert.ok(events.includes(event), `audit has ${event}`);
+  }
+  assert.is(verifyChain(lines), null);
+  const tampered = lines.map((l) => ({ ...l }));
+  tampered[2].entry = tampered[2].entry.replace('"event":"', '"event":"forged_');
+  assert.is(verifyChain(tampered)?.seq, lines[2].seq);
+});
+
+it.run();
+
+const timeouts = suite('ext-auth park timeout');
+timeouts('a call nobody decides is denied when its time runs out', async () => {
+  const dir = tempDir('ext-auth-timeout');
+  const ext = await startGate(extAuthConfig(dir.path, { parkTimeout: 300 }));
+  const client = grpcClient(ext.grpcPort);
+  const answer = await client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }) })).result;
+  assert.equal([answer.code, answer.httpStatus], [7, 403]);
+  assert.is(answer.body.reason, 'timed out after 300ms');
+  const record = await (await admin(ext.adminUrl, 'bob').get(`/requests/${answer.body.id}`)).json();
+  assert.is(record.status, 'timed_out');
+  client.close();
+  await ext.close();
+  dir.remove();
+});
+timeouts.run();

@@ -1,0 +1,139 @@
+import * as grpc from '@grpc/grpc-js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startExtAuth, type ExtAuthConfig, type RunningExtAuth } from '../../app/ext-auth/command.js';
+import type { Gate, QueueChange } from '../../app/ext-auth/gate.js';
+import { authorizationService } from '../../app/ext-auth/grpc.js';
+import { sha256Hex } from '../../app/ext-auth/reviewers.js';
+import { createLogger } from '../../app/shared/log.js';
+
+/** Reviewers and their tokens; alice also asks for changes, dave is not a platform reviewer. */
+export const TOKENS = { alice: 'token-alice', bob: 'token-bob', carol: 'token-carol', dave: 'token-dave' } as const;
+export type Who = keyof typeof TOKENS;
+
+export function writeTokensFile(dir: string): string {
+  const path = join(dir, 'tokens.json');
+  const entries = Object.entries(TOKENS).map(([name, token]) => ({
+    name,
+    groups: name === 'dave' ? ['developers'] : ['platform'],
+    sha256: sha256Hex(token),
+  }));
+  writeFileSync(path, JSON.stringify(entries));
+  return path;
+}
+
+export function extAuthConfig(dir: string, overrides: Partial<ExtAuthConfig> = {}): ExtAuthConfig {
+  return {
+    grpcPort: 0,
+    adminPort: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    dataDir: join(dir, 'ext-auth'),
+    databaseUrl: undefined,
+    parkTimeout: 600_000,
+    tokensFile: writeTokensFile(dir),
+    identityHeader: undefined,
+    groupsHeader: 'x-forwarded-groups',
+    requesterHeader: 'x-user-id',
+    requesterMetadata: undefined,
+    gate: 'platform',
+    approvals: 1,
+    reviewerGroup: 'platform',
+    maxPending: 1000,
+    maxPendingPerRequester: 20,
+    redactHeaders: [],
+    ...overrides,
+  } as ExtAuthConfig;
+}
+
+export function startGate(config: ExtAuthConfig): Promise<RunningExtAuth> {
+  return startExtAuth(config, createLogger('ext-auth', 'silent'));
+}
+
+export interface CheckOptions {
+  method?: string;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+  size?: number;
+  context?: Record<string, string>;
+  path?: string;
+}
+
+/** A Check as agentgateway sends it. */
+export function checkRequest(options: CheckOptions = {}) {
+  const body = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body ?? '', 'utf8');
+  return {
+    attributes: {
+      request: {
+        http: {
+          id: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+          method: options.method ?? 'POST',
+          path: options.path ?? '/privileged/mcp',
+          host: 'gateway',
+          headers: { 'content-type': 'application/json', 'x-user-id': 'alice', authorization: 'Bearer agent-secret', ...options.headers },
+          size: options.size ?? body.length,
+          raw_body: body,
+        },
+      },
+      context_extensions: options.context ?? {},
+    },
+  };
+}
+
+export const toolCall = (name: string, args: Record<string, unknown>, id = 1) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+
+export interface CheckResult {
+  code: number;
+  headers: Record<string, string>;
+  httpStatus?: number;
+  body?: any;
+}
+
+export function grpcClient(port: number) {
+  const Authorization = authorizationService();
+  const client = new Authorization(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as any;
+  return {
+    /** Sends one Check; `cancel` hangs up like a gateway whose client went away. */
+    check(request: object): { result: Promise<CheckResult>; cancel(): void } {
+      let call: grpc.ClientUnaryCall;
+      const result = new Promise<CheckResult>((resolve, reject) => {
+        call = client.Check(request, (err: grpc.ServiceError | null, response: any) => {
+          if (err) return reject(err);
+          const headers: Record<string, string> = {};
+          for (const h of response.ok_response?.headers ?? []) headers[h.header.key] = h.header.value;
+          const denied = response.denied_response;
+          resolve({
+            code: response.status.code,
+            headers,
+            httpStatus: denied?.status?.code,
+            body: denied?.body ? JSON.parse(denied.body) : undefined,
+          });
+        });
+      });
+      return { result, cancel: () => call.cancel() };
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Resolves on the next queue change matching `predicate`. */
+export function nextChange(gate: Gate, predicate: (c: QueueChange) => boolean = () => true): Promise<QueueChange> {
+  return new Promise((resolve) => {
+    const listener = (change: QueueChange) => {
+      if (!predicate(change)) return;
+      gate.off('change', listener);
+      resolve(change);
+    };
+    gate.on('change', listener);
+  });
+}
+
+export function admin(baseUrl: string, who?: Who) {
+  const auth: Record<string, string> = who ? { authorization: `Bearer ${TOKENS[who]}` } : {};
+  return {
+    get: (path: string) => fetch(`${baseUrl}${path}`, { headers: auth }),
+    decide: (id: string, approved: boolean, reason = '') =>
+      fetch(`${baseUrl}/decide/${id}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ approved, reason }) }),
+  };
+}
