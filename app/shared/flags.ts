@@ -30,7 +30,8 @@ export interface Flag<T> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each flag has its own value type
 export type FlagSpec = Record<string, Flag<any>>;
 
-type ValueOf<F> = F extends Flag<infer T>
+// Inferred from `parse`, so a repeatable flag's default (a list) does not widen its value type.
+type ValueOf<F> = F extends { parse: (raw: string) => infer T }
   ? F extends { repeatable: true }
     ? T[]
     : F extends { default: unknown } | { required: true }

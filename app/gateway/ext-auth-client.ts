@@ -1,0 +1,64 @@
+import * as grpc from '@grpc/grpc-js';
+import { authorizationService } from '../ext-auth/grpc.js';
+
+export type AuthDecision =
+  | { allowed: true; headers: [string, string][]; removeHeaders: string[] }
+  | { allowed: false; status: number; headers: [string, string][]; body: string };
+
+export interface CheckAttributes {
+  method: string;
+  path: string;
+  host: string;
+  scheme: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  contextExtensions: Record<string, string>;
+}
+
+/** Calls Check the way agentgateway does: body as bytes, no deadline, cancelled if the client leaves. */
+export class ExtAuthClient {
+  private readonly client: grpc.Client & { Check: Function };
+
+  constructor(target: string) {
+    const Authorization = authorizationService();
+    this.client = new Authorization(target, grpc.credentials.createInsecure()) as any;
+  }
+
+  check(attributes: CheckAttributes, abort: AbortSignal): Promise<AuthDecision> {
+    const request = {
+      attributes: {
+        request: {
+          http: {
+            method: attributes.method,
+            path: attributes.path,
+            host: attributes.host,
+            scheme: attributes.scheme,
+            protocol: 'HTTP/1.1',
+            headers: attributes.headers,
+            size: attributes.body.length,
+            raw_body: attributes.body,
+          },
+        },
+        context_extensions: attributes.contextExtensions,
+      },
+    };
+    return new Promise((resolve, reject) => {
+      const call = this.client.Check(request, (err: grpc.ServiceError | null, response: any) => {
+        abort.removeEventListener('abort', hangUp);
+        if (err) return reject(err);
+        const pairs = (list: any[] = []) => list.map((h) => [h.header.key, h.header.value] as [string, string]);
+        if (response.status?.code === 0) {
+          return resolve({ allowed: true, headers: pairs(response.ok_response?.headers), removeHeaders: response.ok_response?.headers_to_remove ?? [] });
+        }
+        const denied = response.denied_response;
+        resolve({ allowed: false, status: denied?.status?.code || 403, headers: pairs(denied?.headers), body: denied?.body ?? '' });
+      });
+      const hangUp = () => call.cancel();
+      abort.addEventListener('abort', hangUp, { once: true });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
