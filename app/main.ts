@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
     log.fatal({ err }, 'failed to start');
     return 1;
   }
-  if (!service) return 0;
+  if (!service) return Number(process.exitCode ?? 0);
 
   const running = service;
   return new Promise<number>((resolve) => {
