@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
 import { bool, port, text } from '../shared/flags.js';
+import { localReviewer } from './reviewer-token.js';
 import { startChild, stopAll, type ChildSpec, type StartedChild } from './supervisor.js';
 
 /**
@@ -15,6 +16,9 @@ export const devCommand = defineCommand({
     dataDir: { help: 'where every service keeps its data', default: '.hitl', parse: text, metavar: 'DIR' },
     reset: { help: 'delete the data directory first and start fresh', default: false, parse: bool, metavar: '' },
     mcpPort: { help: 'port of the MCP server', default: 8080, parse: port, metavar: 'PORT' },
+    gatewayPort: { help: 'port of the stand-in gateway', default: 8000, parse: port, metavar: 'PORT' },
+    grpcPort: { help: 'gRPC port of ext-auth', default: 9001, parse: port, metavar: 'PORT' },
+    adminPort: { help: 'port of the ext-auth admin API', default: 8081, parse: port, metavar: 'PORT' },
   },
   async run(config) {
     const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -22,8 +26,18 @@ export const devCommand = defineCommand({
       rmSync(config.dataDir, { recursive: true, force: true });
       print(`reset: removed ${config.dataDir}`);
     }
+    const reviewer = localReviewer(config.dataDir);
+    const local = ['--host', '127.0.0.1'];
     const specs: ChildSpec[] = [
-      { name: 'mcp', args: ['--port', String(config.mcpPort), '--host', '127.0.0.1', '--data-dir', join(config.dataDir, 'mcp')] },
+      { name: 'mcp', args: [...local, '--port', String(config.mcpPort), '--data-dir', join(config.dataDir, 'mcp')] },
+      {
+        name: 'ext-auth',
+        args: [...local, '--grpc-port', String(config.grpcPort), '--admin-port', String(config.adminPort), '--data-dir', join(config.dataDir, 'ext-auth'), '--tokens-file', reviewer.tokensFile],
+      },
+      {
+        name: 'gateway',
+        args: [...local, '--port', String(config.gatewayPort), '--upstream', `http://127.0.0.1:${config.mcpPort}`, '--ext-auth', `127.0.0.1:${config.grpcPort}`, '--context', 'gate=platform'],
+      },
     ];
     const started: StartedChild[] = [];
     try {
@@ -46,8 +60,9 @@ export const devCommand = defineCommand({
     }
     const byName = Object.fromEntries(started.map((s) => [s.name, s.url]));
     print('');
-    print(`  MCP server       ${byName.mcp}/public/mcp  and  ${byName.mcp}/privileged/mcp`);
-    print(`  database state   ${byName.mcp}/state`);
+    print(`  MCP through the gateway   ${byName.gateway}/public/mcp  and  ${byName.gateway}/privileged/mcp (gated)`);
+    print(`  reviewer queue (API)      curl -H 'authorization: Bearer ${reviewer.token}' ${byName['ext-auth']}/pending`);
+    print(`  database state            ${byName.mcp}/state`);
     print('');
     print('Press Ctrl-C to stop everything; npm start again keeps the data, npm start -- --reset starts fresh.');
     return {

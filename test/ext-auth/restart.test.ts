@@ -16,7 +16,7 @@ test('a crash with a parked call: the restarted server records it abandoned, and
   const client = grpcClient(grpcPort);
   const call = client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }) }));
   const failed = call.result.then(
-    () => assert.unreachable('a call held by a dead server cannot be approved'),
+    (answer) => `answered ${JSON.stringify(answer)}`,
     (err: Error) => err.message,
   );
   const { id } = (await first.waitForLog((l) => l.msg === 'parked')) as { id: string };
