@@ -1,0 +1,126 @@
+/**
+ * The gate's costs: a pass-through Check against a bare gRPC server doing nothing, the time
+ * from a reviewer's decision to the held Check returning, and many calls parked at once.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { authorizationService } from '../app/ext-auth/grpc.js';
+import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall, writeTokensFile } from '../test/helpers/ext-auth.js';
+import { startBinary } from '../test/helpers/process.js';
+import { tempDir } from '../test/helpers/temp.js';
+import { drive, ms, rate, summarise } from './stats.js';
+import type { BenchSection } from './run.js';
+
+const PASS_REQUESTS = 5000;
+const PASS_CONCURRENCY = 16;
+const DECISIONS = 200;
+const PARKED_AT_ONCE = 10_000;
+
+const ping = checkRequest({ body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+
+async function bareServer(): Promise<{ port: number; close(): void }> {
+  const server = new grpc.Server();
+  server.addService(authorizationService().service, {
+    Check: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { status: { code: 0 } }),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return { port, close: () => server.forceShutdown() };
+}
+
+async function passThrough() {
+  const dir = tempDir('bench-ext-auth');
+  const ext = await startGate(extAuthConfig(dir.path));
+  const bare = await bareServer();
+  const gateClient = grpcClient(ext.grpcPort);
+  const bareClient = grpcClient(bare.port);
+  const once = (client: ReturnType<typeof grpcClient>) => async () => {
+    const answer = await client.check(ping).result;
+    if (answer.code !== 0) throw new Error('ping was not passed');
+  };
+  await drive(8, 500, once(gateClient));
+  await drive(8, 500, once(bareClient));
+  const gate = await drive(PASS_CONCURRENCY, PASS_REQUESTS, once(gateClient));
+  const baseline = await drive(PASS_CONCURRENCY, PASS_REQUESTS, once(bareClient));
+
+  // Decision → release: park one call, decide it, time until the Check returns.
+  const releases: number[] = [];
+  for (let i = 0; i < DECISIONS; i++) {
+    const parked = nextChange(ext.gate, (c) => c.type === 'parked');
+    const call = gateClient.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, i) }));
+    const { id } = await parked;
+    const started = performance.now();
+    const decided = admin(ext.adminUrl, 'bob').decide(id, true);
+    await call.result;
+    releases.push(performance.now() - started);
+    await decided;
+  }
+  gateClient.close();
+  bareClient.close();
+  bare.close();
+  await ext.close();
+  dir.remove();
+  return { gate, baseline, release: summarise(releases, releases.reduce((a, b) => a + b, 0)) };
+}
+
+function rssMiB(pid: number): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function manyParked() {
+  const dir = tempDir('bench-ext-auth-many');
+  const child = startBinary([
+    'ext-auth', '--grpc-port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--data-dir', `${dir.path}/data`,
+    '--tokens-file', writeTokensFile(dir.path), '--max-pending', String(PARKED_AT_ONCE), '--max-pending-per-requester', String(PARKED_AT_ONCE), '--log-level', 'info',
+  ]);
+  const { url, grpcPort } = (await startedLine(child)) as { url: string; grpcPort: number };
+  const before = rssMiB(child.child.pid!);
+  const client = grpcClient(grpcPort);
+  const calls = Array.from({ length: PARKED_AT_ONCE }, (_, i) => client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, i) })).result);
+  const parkStarted = performance.now();
+  let pending: { id: string }[] = [];
+  // Wait on the server's own count of parked calls: the queue is full when /pending says so.
+  while (pending.length < PARKED_AT_ONCE) pending = (await (await admin(url, 'bob').get('/pending')).json()).pending;
+  const parkSeconds = (performance.now() - parkStarted) / 1000;
+  const after = rssMiB(child.child.pid!);
+  const approveStarted = performance.now();
+  const ids = pending.map((p) => p.id);
+  await drive(16, ids.length, async () => {
+    const id = ids.pop()!;
+    const res = await admin(url, 'bob').decide(id, true);
+    if (res.status !== 204) throw new Error(`decision refused: ${res.status}`);
+  });
+  await Promise.all(calls);
+  const drainSeconds = (performance.now() - approveStarted) / 1000;
+  client.close();
+  await child.stop();
+  dir.remove();
+  return { before, after, parkSeconds, drainSeconds };
+}
+
+function startedLine(child: ReturnType<typeof startBinary>) {
+  return child.waitForLog((l) => l.msg === 'ext-auth listening');
+}
+
+export async function run(): Promise<BenchSection> {
+  const { gate, baseline, release } = await passThrough();
+  const many = await manyParked();
+  const markdown = [
+    `Pass-through: ${PASS_REQUESTS} \`ping\` Checks, ${PASS_CONCURRENCY} in flight, over loopback gRPC; the baseline is a bare @grpc/grpc-js server on the same proto answering OK at once, in the same run.`,
+    '',
+    '| server | Checks/s | p50 | p99 |',
+    '| --- | ---: | ---: | ---: |',
+    `| hitl ext-auth (classify, pass) | ${rate(gate.perSecond)} | ${ms(gate.p50)} | ${ms(gate.p99)} |`,
+    `| bare grpc-js unary server | ${rate(baseline.perSecond)} | ${ms(baseline.p50)} | ${ms(baseline.p99)} |`,
+    `| ratio (ext-auth / bare) | ${(gate.perSecond / baseline.perSecond).toFixed(2)} | ${(gate.p50 / baseline.p50).toFixed(2)} | ${(gate.p99 / baseline.p99).toFixed(2)} |`,
+    '',
+    `Decision → Check returns (embedded store, ${DECISIONS} calls, one at a time): p50 ${ms(release.p50)}, p99 ${ms(release.p99)}, measured from sending \`POST /decide\` to the held Check's answer.`,
+    '',
+    `${PARKED_AT_ONCE.toLocaleString('en')} Checks parked at once on one \`hitl ext-auth\` process (embedded store): resident memory ${many.before.toFixed(0)} MiB → ${many.after.toFixed(0)} MiB ` +
+      `(+${(((many.after - many.before) * 1024) / PARKED_AT_ONCE).toFixed(1)} KiB a parked call); parking all took ${many.parkSeconds.toFixed(1)} s; ` +
+      `approving all (16 reviewers' requests in flight) until every call returned took ${many.drainSeconds.toFixed(1)} s.`,
+  ].join('\n');
+  return { title: 'ext-auth: Check overhead, release latency, many parked calls', markdown };
+}
