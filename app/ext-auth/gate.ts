@@ -131,8 +131,14 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       // Whichever of timeout, cancellation and decision commits first wins; the store's
       // conditional update makes the others no-ops.
       const giveUp = async (status: 'timed_out' | 'abandoned', reason: string) => {
-        if (await store.finish(request.id, status, reason)) {
-          this.release({ ...request, status, reason, decidedAt: new Date().toISOString() });
+        try {
+          if (await store.finish(request.id, status, reason)) {
+            this.release({ ...request, status, reason, decidedAt: new Date().toISOString() });
+          }
+        } catch (err) {
+          // The store is gone (shutting down, or lost): the next start records the request abandoned.
+          this.options.log.error({ err, id: request.id, status }, 'could not record the end of a parked call');
+          end({ ...request, status, reason });
         }
       };
       const timer = setTimeout(() => void giveUp('timed_out', `timed out after ${formatDuration(parkTimeoutMs)}`), parkTimeoutMs);
