@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
 import { ConfigError, duration, int, port, text, url, type FlagValues } from '../shared/flags.js';
@@ -36,6 +38,7 @@ export const extAuthCommand = defineCommand({
     maxPending: { help: 'most requests waiting at once', default: 1000, parse: int({ min: 1 }), metavar: 'N' },
     maxPendingPerRequester: { help: 'most requests waiting from one requester', default: 20, parse: int({ min: 1 }), metavar: 'N' },
     redactHeaders: { help: 'more headers never stored or shown', repeatable: true, parse: text, metavar: 'NAME' },
+    replicaTimeout: duration('with PostgreSQL: a replica silent this long is dead, and its parked calls are abandoned', '30s'),
   },
   async run(config, log) {
     const running = await startExtAuth(config, log);
@@ -51,6 +54,7 @@ export interface RunningExtAuth {
   grpcPort: number;
   engine: string;
   gate: Gate;
+  replica: string;
   close(): Promise<void>;
 }
 
@@ -63,8 +67,15 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
   const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const store = new ApprovalStore(sql);
   await store.init();
-  const abandoned = await store.abandonLeftovers('ext-auth restarted while the request waited');
-  if (abandoned.length) log.warn({ ids: abandoned }, 'requests left pending by a previous run recorded as abandoned');
+  // The embedded store is opened by one process at a time, so whatever is pending belongs to a
+  // process that is gone. On PostgreSQL other replicas may be holding calls: the sweep below
+  // abandons only those whose replica stopped its heartbeat.
+  if (sql.engine === 'embedded') {
+    const abandoned = await store.abandonLeftovers('ext-auth restarted while the request waited');
+    if (abandoned.length) log.warn({ ids: abandoned }, 'requests left pending by a previous run recorded as abandoned');
+  }
+  const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  await store.heartbeat(replica);
 
   let gate: Gate | undefined;
   const metrics = createMetrics(() => gate?.parkedHere ?? 0);
@@ -78,7 +89,18 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
     requesterHeader: config.requesterHeader.toLowerCase(),
     requesterMetadata: config.requesterMetadata,
     redactHeaders: config.redactHeaders,
+    replica,
   });
+  const stopFeed = await gate.start();
+  const heartbeat = setInterval(() => {
+    store.heartbeat(replica).catch((err) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
+  }, config.replicaTimeout / 3);
+  const sweep = setInterval(() => {
+    store
+      .sweepDeadReplicas(config.replicaTimeout)
+      .then((ids) => ids.length && log.warn({ ids }, 'calls held by a dead replica recorded as abandoned'))
+      .catch((err) => log.warn({ err: (err as Error).message }, 'sweep failed'));
+  }, config.replicaTimeout / 2);
   const admin = await listen(withOps(adminApp(gate, store, metrics, auth), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
   const grpcServer = await serveGrpc(gate, metrics, log, config.grpcPort, config.host);
   return {
@@ -86,8 +108,13 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
     grpcPort: grpcServer.port,
     engine: sql.engine,
     gate,
+    replica,
     async close() {
+      clearInterval(heartbeat);
+      clearInterval(sweep);
       await Promise.all([grpcServer.close(), admin.close()]);
+      await stopFeed();
+      await store.leave(replica).catch(() => {});
       await sql.close();
     },
   };

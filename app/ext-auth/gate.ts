@@ -8,7 +8,7 @@ import { formatDuration } from '../shared/flags.js';
 import type { Logger } from '../shared/log.js';
 import { classify, type GatedRequest } from './classify.js';
 import type { GateMetrics } from './metrics.js';
-import { FloodError, type ApprovalRequest, type ApprovalStore, type FloodLimits } from './store.js';
+import { FloodError, type ApprovalRequest, type ApprovalStore, type FloodLimits, type QueueChange } from './store.js';
 
 export interface CheckInput extends GatedRequest {
   path: string;
@@ -33,12 +33,11 @@ export interface GateOptions {
   /** "namespace.key" in metadata_context, preferred over the header when present. */
   requesterMetadata?: string;
   redactHeaders: readonly string[];
+  /** This process's name among the replicas sharing one store. */
+  replica: string;
 }
 
-export interface QueueChange {
-  type: 'parked' | 'approval' | 'approved' | 'rejected' | 'timed_out' | 'abandoned';
-  id: string;
-}
+export type { QueueChange };
 
 export const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
 
@@ -47,6 +46,23 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
 
   constructor(private readonly options: GateOptions) {
     super();
+  }
+
+  /**
+   * Follows the store's change feed. Decisions reach the held call this way whichever replica
+   * took them, so one path serves one process and many.
+   */
+  start(): Promise<() => Promise<void>> {
+    return this.options.store.subscribe(
+      (change) => {
+        this.emit('change', change);
+        if (change.type !== 'parked' && change.type !== 'approval') void this.releaseIfHeld(change.id);
+      },
+      () => {
+        // Notifications sent while the feed was down are lost: look up every call held here.
+        for (const id of this.waiters.keys()) void this.releaseIfHeld(id);
+      },
+    );
   }
 
   get parkedHere(): number {
@@ -86,7 +102,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       reason: null,
     };
     try {
-      await store.park(request, this.options.flood);
+      await store.park(request, this.options.flood, this.options.replica);
     } catch (err) {
       if (!(err instanceof FloodError)) throw err;
       await store.record('flood_denied', null, requester, { reason: err.message, tool: request.toolName });
@@ -94,7 +110,6 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       return { allowed: false, httpStatus: 429, reason: err.message, id: null };
     }
     log.info({ id: request.id, tool: request.toolName, requester, gate: request.gate }, 'parked');
-    this.emit('change', { type: 'parked', id: request.id });
     const decided = await this.waitForDecision(request, cancelled);
     metrics.timeToDecision.observe({ outcome: decided.status }, (Date.now() - now) / 1000);
     metrics.decisions.inc({ outcome: decided.status });
@@ -105,17 +120,20 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
     return { allowed: false, httpStatus: 403, reason: decided.reason ?? decided.status, id: decided.id };
   }
 
-  /** Applies a reviewer's decision and releases the held call when the decision is final. */
-  async decide(id: string, reviewer: { name: string; groups: string[] }, approved: boolean, reason: string): Promise<ApprovalRequest> {
-    const request = await this.options.store.decide(id, reviewer, approved, reason);
-    if (request.status === 'pending') this.emit('change', { type: 'approval', id });
-    else this.release(request);
-    return request;
+  /** Records a reviewer's decision; the change feed releases the held call, wherever it is held. */
+  decide(id: string, reviewer: { name: string; groups: string[] }, approved: boolean, reason: string): Promise<ApprovalRequest> {
+    return this.options.store.decide(id, reviewer, approved, reason);
   }
 
-  private release(request: ApprovalRequest): void {
-    this.waiters.get(request.id)?.(request);
-    this.emit('change', { type: request.status as QueueChange['type'], id: request.id });
+  private async releaseIfHeld(id: string): Promise<void> {
+    const waiter = this.waiters.get(id);
+    if (!waiter) return;
+    try {
+      const request = await this.options.store.get(id);
+      if (request && request.status !== 'pending') waiter(request);
+    } catch (err) {
+      this.options.log.warn({ err, id }, 'could not read a decision yet; will retry on reconnect');
+    }
   }
 
   private waitForDecision(request: ApprovalRequest, cancelled: AbortSignal): Promise<ApprovalRequest> {
@@ -132,9 +150,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       // conditional update makes the others no-ops.
       const giveUp = async (status: 'timed_out' | 'abandoned', reason: string) => {
         try {
-          if (await store.finish(request.id, status, reason)) {
-            this.release({ ...request, status, reason, decidedAt: new Date().toISOString() });
-          }
+          await store.finish(request.id, status, reason);
         } catch (err) {
           // The store is gone (shutting down, or lost): the next start records the request abandoned.
           this.options.log.error({ err, id: request.id, status }, 'could not record the end of a parked call');

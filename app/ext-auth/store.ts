@@ -57,6 +57,15 @@ export interface FloodLimits {
 
 /** Serialises audit appends so the chain stays one line even with several writers. */
 const AUDIT_LOCK = 72_410_002;
+/** Every replica hears every queue change on this channel, delivered when its transaction commits. */
+const CHANGES = 'hitl_changes';
+const SCHEMA_VERSION = 1;
+
+export type ChangeType = 'parked' | 'approval' | Exclude<Status, 'pending'>;
+export interface QueueChange {
+  type: ChangeType;
+  id: string;
+}
 
 export class ApprovalStore {
   constructor(private readonly sql: Sql) {}
@@ -69,7 +78,41 @@ export class ApprovalStore {
       await tx.query(`CREATE INDEX IF NOT EXISTS hitl_requests_status ON hitl_requests (status, received_at)`);
       await tx.query(`CREATE TABLE IF NOT EXISTS hitl_audit (
         seq bigint PRIMARY KEY, entry text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL)`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS hitl_replicas (id text PRIMARY KEY, heartbeat_at timestamptz NOT NULL)`);
+      await tx.query(`ALTER TABLE hitl_requests ADD COLUMN IF NOT EXISTS holder text`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS hitl_schema_version (version int PRIMARY KEY)`);
+      await tx.query(`INSERT INTO hitl_schema_version (version) VALUES ($1) ON CONFLICT DO NOTHING`, [SCHEMA_VERSION]);
     });
+  }
+
+  /** Calls `onChange` for every queue change any replica commits. */
+  subscribe(onChange: (change: QueueChange) => void, onReconnect: () => void): Promise<() => Promise<void>> {
+    return this.sql.listen(CHANGES, (payload) => onChange(JSON.parse(payload) as QueueChange), onReconnect);
+  }
+
+  /** Says this replica is alive; requests held by a replica that stops saying so are abandoned by the others. */
+  async heartbeat(replica: string): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO hitl_replicas (id, heartbeat_at) VALUES ($1, now()) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+      [replica],
+    );
+  }
+
+  async leave(replica: string): Promise<void> {
+    await this.sql.query(`DELETE FROM hitl_replicas WHERE id = $1`, [replica]);
+  }
+
+  /** Abandons the pending requests of replicas silent for longer than `silenceMs`; returns their ids. */
+  async sweepDeadReplicas(silenceMs: number): Promise<string[]> {
+    const { rows } = await this.sql.query<{ id: string }>(
+      `SELECT r.id FROM hitl_requests r WHERE r.status = 'pending' AND r.holder IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM hitl_replicas p WHERE p.id = r.holder AND p.heartbeat_at > now() - make_interval(secs => $1))`,
+      [silenceMs / 1000],
+    );
+    const abandoned: string[] = [];
+    for (const { id } of rows) if (await this.finish(id, 'abandoned', 'the ext-auth replica holding the call stopped')) abandoned.push(id);
+    await this.sql.query(`DELETE FROM hitl_replicas WHERE heartbeat_at < now() - make_interval(secs => $1)`, [silenceMs / 1000]);
+    return abandoned;
   }
 
   /** Requests left pending by a previous process can no longer be answered: their callers are gone. */
@@ -80,7 +123,7 @@ export class ApprovalStore {
     return abandoned;
   }
 
-  async park(request: ApprovalRequest, limits: FloodLimits): Promise<void> {
+  async park(request: ApprovalRequest, limits: FloodLimits, holder: string): Promise<void> {
     await this.sql.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
       const { rows } = await tx.query<{ overall: number; mine: number }>(
@@ -91,12 +134,14 @@ export class ApprovalStore {
       const { overall, mine } = rows[0];
       if (overall >= limits.overall) throw new FloodError(`too many requests waiting for review (${overall}); try later`);
       if (mine >= limits.perRequester) throw new FloodError(`${request.requester ?? 'this caller'} already has ${mine} requests waiting for review`);
-      await tx.query(`INSERT INTO hitl_requests (id, status, requester, received_at, data) VALUES ($1, 'pending', $2, $3, $4)`, [
+      await tx.query(`INSERT INTO hitl_requests (id, status, requester, received_at, data, holder) VALUES ($1, 'pending', $2, $3, $4, $5)`, [
         request.id,
         request.requester,
         request.receivedAt,
         JSON.stringify(request),
+        holder,
       ]);
+      await notify(tx, { type: 'parked', id: request.id });
       await appendAudit(tx, {
         event: 'parked',
         requestId: request.id,
@@ -134,6 +179,7 @@ export class ApprovalStore {
         actor: reviewer.name,
         detail: { reason, approvals: request.approvals.length, required: request.approvalsRequired },
       });
+      await notify(tx, { type: request.status === 'pending' ? 'approval' : (request.status as ChangeType), id });
       return request;
     });
     if (outcome instanceof DecisionError) throw outcome;
@@ -149,6 +195,7 @@ export class ApprovalStore {
       settle(request, status, null, reason, new Date().toISOString());
       await save(tx, request);
       await appendAudit(tx, { event: status, requestId: id, actor: null, detail: { reason } });
+      await notify(tx, { type: status, id });
       return true;
     });
   }
@@ -206,6 +253,10 @@ async function load(db: SqlSession, id: string, forUpdate: boolean): Promise<App
 
 async function save(tx: SqlSession, request: ApprovalRequest): Promise<void> {
   await tx.query(`UPDATE hitl_requests SET status = $2, data = $3 WHERE id = $1`, [request.id, request.status, JSON.stringify(request)]);
+}
+
+async function notify(tx: SqlSession, change: QueueChange): Promise<void> {
+  await tx.query(`SELECT pg_notify($1, $2)`, [CHANGES, JSON.stringify(change)]);
 }
 
 /** Callers hold AUDIT_LOCK, so reading the tip and appending after it cannot interleave. */

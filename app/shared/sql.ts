@@ -27,6 +27,12 @@ export interface Sql extends SqlSession {
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T>;
   ping(): Promise<boolean>;
+  /**
+   * Receives NOTIFY payloads on `channel`. On PostgreSQL a dedicated connection listens and
+   * reconnects after a loss; `onReconnect` then runs, because notifications sent while the
+   * connection was down are gone and the listener must catch up from the tables.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -56,6 +62,7 @@ async function openEmbedded(dataDir: string): Promise<Sql> {
     ...session(db),
     transaction: (work) => db.transaction((tx) => work(session(tx))),
     ping: async () => !closed && !db.closed,
+    listen: (channel, onMessage) => db.listen(channel, onMessage),
     async close() {
       if (closed) return;
       closed = true;
@@ -111,6 +118,49 @@ async function openPostgres(databaseUrl: string): Promise<Sql> {
         return false;
       }
     },
+    listen: (channel, onMessage, onReconnect) => listenPostgres(databaseUrl, channel, onMessage, onReconnect),
     close: () => pool.end(),
+  };
+}
+
+async function listenPostgres(
+  databaseUrl: string,
+  channel: string,
+  onMessage: (payload: string) => void,
+  onReconnect?: () => void,
+): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+    next.on('notification', (n) => n.channel === channel && n.payload !== undefined && onMessage(n.payload));
+    next.on('error', () => reconnect(next));
+    next.on('end', () => reconnect(next));
+    await next.connect();
+    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    client = next;
+  };
+  const reconnect = (lost: pg.Client) => {
+    if (stopped || client !== lost || retry) return;
+    client = undefined;
+    const attempt = (delayMs: number) => {
+      retry = setTimeout(async () => {
+        try {
+          await connect();
+          retry = undefined;
+          onReconnect?.();
+        } catch {
+          attempt(Math.min(delayMs * 2, 5000));
+        }
+      }, delayMs);
+    };
+    attempt(250);
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
   };
 }

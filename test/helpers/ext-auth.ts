@@ -42,6 +42,7 @@ export function extAuthConfig(dir: string, overrides: Partial<ExtAuthConfig> = {
     maxPending: 1000,
     maxPendingPerRequester: 20,
     redactHeaders: [],
+    replicaTimeout: 30_000,
     ...overrides,
   } as ExtAuthConfig;
 }
