@@ -1,0 +1,142 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { verifyChain } from '../../app/ext-auth/audit.js';
+import { admin, checkRequest, grpcClient, toolCall, writeTokensFile, type CheckResult } from '../helpers/ext-auth.js';
+import { freshDatabase } from '../helpers/postgres.js';
+import { startBinary, type Running } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp.js';
+
+interface Replica {
+  process: Running;
+  url: string;
+  client: ReturnType<typeof grpcClient>;
+}
+
+interface Ctx {
+  replicas: Replica[];
+  cleanup(): Promise<void>;
+}
+
+const it = suite<Ctx>('three ext-auth replicas on one PostgreSQL');
+
+it.before(async (ctx) => {
+  const dir = tempDir('replicas');
+  const db = await freshDatabase('hitl_replicas');
+  ctx.replicas = [];
+  ctx.cleanup = async () => {
+    for (const r of ctx.replicas) {
+      r.client.close();
+      await r.process.stop();
+    }
+    await db?.drop();
+    dir.remove();
+  };
+  if (!db) return;
+  const tokens = writeTokensFile(dir.path);
+  for (let i = 0; i < 3; i++) {
+    const process = startBinary([
+      'ext-auth', '--grpc-port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--database-url', db.url, '--tokens-file', tokens,
+      '--data-dir', join(dir.path, `unused-${i}`), '--max-pending', '1000', '--max-pending-per-requester', '1000', '--replica-timeout', '2s',
+    ]);
+    const { url, grpcPort } = (await process.waitForLog((l) => l.msg === 'ext-auth listening')) as { url: string; grpcPort: number };
+    ctx.replicas.push({ process, url, client: grpcClient(grpcPort) });
+  }
+});
+it.after(async (ctx) => ctx.cleanup());
+
+async function pendingIds(url: string, count: number): Promise<string[]> {
+  // Follow the replica's live event stream until `count` requests are pending.
+  const response = await fetch(`${url}/events`, { headers: { authorization: 'Bearer token-bob' } });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  await reader.read();
+  let ids: string[] = (await (await admin(url, 'bob').get('/pending')).json()).pending.map((p: any) => p.id);
+  while (ids.length < count) {
+    const { done } = await reader.read();
+    if (done) throw new Error('event stream ended');
+    ids = (await (await admin(url, 'bob').get('/pending')).json()).pending.map((p: any) => p.id);
+  }
+  await reader.cancel();
+  return ids;
+}
+
+it('300 parked calls over three replicas, each decided on another replica: every call gets its verdict', async (ctx) => {
+  if (!ctx.replicas.length) return;
+  const calls: Promise<CheckResult>[] = [];
+  for (let i = 0; i < 300; i++) {
+    const holder = ctx.replicas[i % 3];
+    const version = i % 2 === 0 ? 'v3' : 'v4';
+    calls.push(holder.client.check(checkRequest({ body: toolCall('run_migration', { version }, i) })).result);
+  }
+  const ids = await pendingIds(ctx.replicas[0].url, 300);
+  const requests = await Promise.all(ids.map(async (id) => (await (await admin(ctx.replicas[1].url, 'bob').get(`/requests/${id}`)).json())));
+  // Approve the v3 calls and reject the v4 ones, each through a replica chosen by position.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < requests.length) {
+        const request = requests[next];
+        const via = ctx.replicas[next++ % 3];
+        const approve = request.toolArgs.version === 'v3';
+        const res = await admin(via.url, 'carol').decide(request.id, approve, approve ? 'ok' : 'not now');
+        assert.is(res.status, 204);
+      }
+    }),
+  );
+  const answers = await Promise.all(calls);
+  answers.forEach((answer, i) => {
+    if (i % 2 === 0) assert.is(answer.code, 0, `call ${i} approved`);
+    else assert.equal([answer.code, answer.body.reason], [7, 'not now'], `call ${i} rejected`);
+  });
+  const audit = (await (await admin(ctx.replicas[2].url, 'bob').get('/audit.jsonl')).text()).trim().split('\n').map((l) => JSON.parse(l));
+  assert.is(verifyChain(audit), null, 'one unbroken chain under concurrent writers');
+  assert.is(audit.filter((e) => e.event === 'parked').length, 300);
+  assert.is(audit.filter((e) => e.event === 'approved' || e.event === 'rejected').length, 300);
+});
+
+it('20 concurrent decisions on one request across replicas: exactly one applies', async (ctx) => {
+  if (!ctx.replicas.length) return;
+  const call = ctx.replicas[0].client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }) }));
+  const [id] = await pendingIds(ctx.replicas[1].url, 1);
+  const reviewers = ['bob', 'carol'] as const;
+  const statuses = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => admin(ctx.replicas[i % 3].url, reviewers[i % 2]).decide(id, i % 4 === 0, `racer ${i}`).then((r) => r.status)),
+  );
+  assert.is(statuses.filter((s) => s === 204).length, 1, JSON.stringify(statuses));
+  assert.ok(statuses.every((s) => s === 204 || s === 409));
+  await call.result;
+});
+
+it('a replica killed while holding calls: survivors record its calls abandoned; the others are unaffected', async (ctx) => {
+  if (!ctx.replicas.length) return;
+  const [doomed, survivor, other] = ctx.replicas;
+  const lost = [0, 1, 2].map((i) => doomed.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, i) })).result.catch((e) => e));
+  const kept = survivor.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, 9) })).result;
+  const ids = await pendingIds(other.url, 4);
+  const held = (await Promise.all(ids.map(async (id) => (await admin(other.url, 'bob').get(`/requests/${id}`)).json())));
+  await doomed.process.stop('SIGKILL');
+  ctx.replicas.splice(0, 1);
+  doomed.client.close();
+  for (const error of await Promise.all(lost)) assert.match(String(error), /UNAVAILABLE|CANCELLED/);
+
+  // The survivors' sweep notices the silence (--replica-timeout 2s) and ends those requests.
+  const response = await fetch(`${other.url}/events`, { headers: { authorization: 'Bearer token-bob' } });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = '';
+  let remaining = (await (await admin(other.url, 'bob').get('/pending')).json()).pending.length;
+  while (remaining > 1) {
+    const { value } = await reader.read();
+    seen += value;
+    remaining = (await (await admin(other.url, 'bob').get('/pending')).json()).pending.length;
+  }
+  await reader.cancel();
+  const after = await Promise.all(held.map(async (r) => (await (await admin(other.url, 'bob').get(`/requests/${r.id}`)).json())));
+  const abandoned = after.filter((r) => r.status === 'abandoned');
+  assert.is(abandoned.length, 3);
+  assert.ok(abandoned.every((r) => r.reason === 'the ext-auth replica holding the call stopped'));
+  const stillPending = after.find((r) => r.status === 'pending')!;
+  assert.is((await admin(other.url, 'carol').decide(stillPending.id, true)).status, 204);
+  assert.is((await kept).code, 0);
+});
+
+it.run();
