@@ -1,0 +1,70 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall } from '../helpers/ext-auth.js';
+import { freshDatabase } from '../helpers/postgres.js';
+import { tempDir } from '../helpers/temp.js';
+
+/** A TCP relay to PostgreSQL that the test can cut and restore, as a network would. */
+function relay(target: URL) {
+  let server: Server | undefined;
+  const sockets = new Set<Socket>();
+  const open = (port: number) =>
+    new Promise<number>((resolve) => {
+      server = createServer((client) => {
+        const upstream = connect(Number(target.port), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => {});
+          s.on('close', () => sockets.delete(s));
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => resolve((server!.address() as { port: number }).port));
+    });
+  return {
+    open,
+    cut: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server!.close(() => resolve());
+      }),
+  };
+}
+
+test('PostgreSQL lost: readiness fails, new tool calls are denied, a parked call waits and resumes', async () => {
+  const db = await freshDatabase('hitl_loss');
+  if (!db) return;
+  const direct = new URL(db.url);
+  const link = relay(direct);
+  const port = await link.open(0);
+  const viaRelay = new URL(db.url);
+  viaRelay.host = `127.0.0.1:${port}`;
+  const dir = tempDir('loss');
+  const ext = await startGate(extAuthConfig(dir.path, { databaseUrl: viaRelay.toString() }));
+  const client = grpcClient(ext.grpcPort);
+
+  const parked = nextChange(ext.gate, (c) => c.type === 'parked');
+  const held = client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }) }));
+  const { id } = await parked;
+
+  await link.cut();
+  assert.is((await fetch(`${ext.adminUrl}/readyz`)).status, 503);
+  const refused = await client.check(checkRequest({ body: toolCall('run_migration', { version: 'v4' }) })).result;
+  assert.equal([refused.code, refused.httpStatus], [14, 503]);
+  assert.match(refused.body.reason, /approval gate unavailable/);
+
+  await link.open(port);
+  assert.is((await fetch(`${ext.adminUrl}/readyz`)).status, 200);
+  assert.is((await admin(ext.adminUrl, 'bob').decide(id, true, 'after the outage')).status, 204);
+  const answer = await held.result;
+  assert.equal([answer.code, answer.headers['x-hitl-approved-by']], [0, 'bob']);
+
+  client.close();
+  await ext.close();
+  await link.cut();
+  await db.drop();
+  dir.remove();
+});
+
+test.run();
