@@ -46,6 +46,8 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
 
   constructor(private readonly options: GateOptions) {
     super();
+    // Every open reviewer page holds an /events listener; there is no sensible cap.
+    this.setMaxListeners(0);
   }
 
   /**

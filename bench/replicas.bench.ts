@@ -1,0 +1,66 @@
+/**
+ * Decision → Check returns when the call is held by one replica and decided on another, over
+ * PostgreSQL, against the embedded store on a single replica, in the same run.
+ */
+import { join } from 'node:path';
+import { admin, checkRequest, grpcClient, toolCall, writeTokensFile } from '../test/helpers/ext-auth.js';
+import { freshDatabase } from '../test/helpers/postgres.js';
+import { startBinary } from '../test/helpers/process.js';
+import { tempDir } from '../test/helpers/temp.js';
+import { ms, summarise, type LatencySummary } from './stats.js';
+import type { BenchSection } from './run.js';
+
+const CALLS = 200;
+
+async function measure(storage: string[], replicas: number): Promise<LatencySummary> {
+  const dir = tempDir('bench-replicas');
+  const tokens = writeTokensFile(dir.path);
+  const running = [];
+  for (let i = 0; i < replicas; i++) {
+    const process = startBinary([
+      'ext-auth', '--grpc-port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--tokens-file', tokens, '--data-dir', join(dir.path, 'data'), ...storage,
+    ]);
+    const { url, grpcPort } = (await process.waitForLog((l) => l.msg === 'ext-auth listening')) as { url: string; grpcPort: number };
+    running.push({ process, url, client: grpcClient(grpcPort) });
+  }
+  const holder = running[0];
+  const decider = running[running.length - 1];
+  const durations: number[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < CALLS; i++) {
+    const call = holder.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, i) }));
+    const { id } = (await holder.process.waitForLog((l) => l.msg === 'parked' && !seen.has(String(l.id)))) as { id: string };
+    seen.add(id);
+    const started = performance.now();
+    const decided = admin(decider.url, 'bob').decide(id, true);
+    await call.result;
+    durations.push(performance.now() - started);
+    await decided;
+  }
+  for (const r of running) {
+    r.client.close();
+    await r.process.stop();
+  }
+  dir.remove();
+  return summarise(durations, durations.reduce((a, b) => a + b, 0));
+}
+
+export async function run(): Promise<BenchSection> {
+  const embedded = await measure([], 1);
+  const db = await freshDatabase('hitl_bench_replicas');
+  const lines = [
+    `${CALLS} calls one at a time, each parked and then approved; timed from sending \`POST /decide\` to the held Check's answer. Each server is a \`hitl ext-auth\` process.`,
+    '',
+    '| store | replicas | held on → decided on | p50 | p99 |',
+    '| --- | ---: | --- | ---: | ---: |',
+    `| embedded (PGlite) | 1 | the same replica | ${ms(embedded.p50)} | ${ms(embedded.p99)} |`,
+  ];
+  if (db) {
+    const shared = await measure(['--database-url', db.url], 3);
+    lines.push(`| PostgreSQL (LISTEN/NOTIFY) | 3 | replica 1 → replica 3 | ${ms(shared.p50)} | ${ms(shared.p99)} |`);
+    await db.drop();
+  } else {
+    lines.push('', 'PostgreSQL was unreachable; the replica row is missing from this run.');
+  }
+  return { title: 'ext-auth replicas: decision → release across replicas', markdown: lines.join('\n') };
+}
