@@ -39,7 +39,7 @@ export interface GateOptions {
 
 export type { QueueChange };
 
-export const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
+const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
 
 export class Gate extends EventEmitter<{ change: [QueueChange] }> {
   private readonly waiters = new Map<string, (request: ApprovalRequest) => void>();

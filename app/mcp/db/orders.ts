@@ -6,7 +6,7 @@ import type { Sql, SqlSession } from '../../shared/sql.js';
 import { floorVersion, plan, versions, type MigrationStep } from './migrations.js';
 
 /** The version a fresh database is brought to, with the seed rows. */
-export const SEED_VERSION = 'v2';
+const SEED_VERSION = 'v2';
 export const TABLES = ['orders', 'customers'] as const;
 const AUDIT_ROWS_SHOWN = 50;
 /** Serialises schema changes across every process sharing one PostgreSQL. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from './tool.js';
 
-export const MAX_SQL_LENGTH = 10_000;
+const MAX_SQL_LENGTH = 10_000;
 
 export const clusterDbQuery = defineTool({
   name: 'cluster_db_query',
