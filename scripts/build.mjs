@@ -1,5 +1,6 @@
 // Bundles the `hitl` binary into one ES module. PGlite stays external: it loads its
 // WebAssembly and data files relative to its own package at run time.
+import { cpSync } from 'node:fs';
 import { build } from 'esbuild';
 
 await build({
@@ -16,3 +17,7 @@ await build({
   banner: { js: "import { createRequire as __hitlRequire } from 'node:module'; const require = __hitlRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// The reviewer queue and the chat page serve these from beside the bundle (app/shared/static-files.ts).
+cpSync('app/ui/assets', 'dist/assets', { recursive: true });
+cpSync('app/agent/assets', 'dist/assets', { recursive: true });
