@@ -6,9 +6,7 @@
 import { commands } from './commands.js';
 import { ConfigError, commonFlags, flagHelp, parseFlags, type LogLevel } from './shared/flags.js';
 import { createLogger } from './shared/log.js';
-import type { Service, Subcommand } from './shared/command.js';
-
-const SHUTDOWN_DEADLINE_MS = 10_000;
+import { SHUTDOWN_DEADLINE_MS, type Service, type Subcommand } from './shared/command.js';
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
@@ -83,12 +81,13 @@ async function main(argv: string[]): Promise<number> {
       const deadline = setTimeout(() => {
         log.error('shutdown deadline passed; exiting');
         resolve(1);
-      }, SHUTDOWN_DEADLINE_MS);
+      }, running.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS);
       running.close().then(
         () => {
           clearTimeout(deadline);
           log.info('stopped');
-          resolve(0);
+          // A service that stopped because something failed has set the exit code already.
+          resolve(Number(process.exitCode ?? 0));
         },
         (err) => {
           clearTimeout(deadline);

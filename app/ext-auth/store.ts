@@ -10,6 +10,9 @@ import type { ToolCall } from './classify.js';
 
 export type Status = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'abandoned';
 
+/** Every way a request can end; what the history lists and filters by. */
+export const ENDED_STATUSES: readonly Status[] = ['approved', 'rejected', 'timed_out', 'abandoned'];
+
 export interface Approval {
   reviewer: string;
   reason: string;
@@ -92,7 +95,7 @@ export class ApprovalStore {
 
   /** Says this replica is alive; requests held by a replica that stops saying so are abandoned by the others. */
   async heartbeat(replica: string): Promise<void> {
-    await this.sql.query(
+    await this.sql.liveness.query(
       `INSERT INTO hitl_replicas (id, heartbeat_at) VALUES ($1, now()) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
       [replica],
     );

@@ -11,6 +11,13 @@ export interface Listening {
   close(deadlineMs?: number): Promise<void>;
 }
 
+/**
+ * How long in-flight requests may run once a server stops: well inside the process's own
+ * shutdown deadline, so a request held open (a parked call, a live stream) is cut and the
+ * process still exits cleanly.
+ */
+const DRAIN_MS = 5_000;
+
 export interface OpsOptions {
   log: Logger;
   /** Dependencies ready (database reachable, upstream known); drives /readyz. */
@@ -40,25 +47,54 @@ export function withOps(app: Hono, { log, ready }: OpsOptions): Hono {
   return root;
 }
 
+/** How a busy port is reported everywhere: the port, and the flag that moves it. */
+export function portInUse(port: number, host: string, flag: string): string {
+  return `port ${port} on ${host} is in use; choose another with --${flag}`;
+}
+
 /** Listens on host:port; a port in use is reported naming `flag`, the option that changes it. */
 export function listen(app: Hono, port: number, host: string, flag = 'port'): Promise<Listening> {
   return new Promise((resolve, reject) => {
     let server: ServerType;
     const onError = (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') err.message = `port ${port} on ${host} is in use; choose another with --${flag}`;
+      if (err.code === 'EADDRINUSE') err.message = portInUse(port, host, flag);
       reject(err);
     };
     server = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => {
       server.off('error', onError);
+      const draining = closeWhenIdleAfterStop(server as Server);
       const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
       resolve({
         url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
         port: info.port,
-        close: (deadlineMs = 10_000) => closeServer(server as Server, deadlineMs),
+        close: (deadlineMs = DRAIN_MS) => {
+          draining.start();
+          return closeServer(server as Server, deadlineMs);
+        },
       });
     });
     server.once('error', onError);
   });
+}
+
+/**
+ * `server.close()` ends the connections idle at that moment; a keep-alive connection whose
+ * response finishes later (a live stream ended by the shutdown) would stay open until its
+ * keep-alive timeout and hold the process for seconds. Once stopping, each finished response
+ * closes what has gone idle.
+ */
+function closeWhenIdleAfterStop(server: Server): { start(): void } {
+  let stopping = false;
+  server.on('request', (_req, res) => {
+    res.once('finish', () => {
+      if (stopping) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  return {
+    start() {
+      stopping = true;
+    },
+  };
 }
 
 function closeServer(server: Server, deadlineMs: number): Promise<void> {

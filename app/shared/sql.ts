@@ -26,6 +26,12 @@ export interface Sql extends SqlSession {
   readonly engine: 'embedded' | 'postgres';
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * A connection of its own for short queries that say this process is alive (heartbeats,
+   * readiness): under load the shared pool is busy for seconds, and a heartbeat queued behind
+   * the work would get a busy replica declared dead.
+   */
+  readonly liveness: SqlSession;
   ping(): Promise<boolean>;
   /**
    * Receives NOTIFY payloads on `channel`. On PostgreSQL a dedicated connection listens and
@@ -60,6 +66,8 @@ async function openEmbedded(dataDir: string): Promise<Sql> {
   return {
     engine: 'embedded',
     ...session(db),
+    // One process owns the embedded engine, and it runs one query at a time anyway.
+    liveness: session(db),
     transaction: (work) => db.transaction((tx) => work(session(tx))),
     ping: async () => !closed && !db.closed,
     listen: (channel, onMessage) => db.listen(channel, onMessage),
@@ -84,8 +92,10 @@ const sameTypesAsPglite = {
 
 async function openPostgres(databaseUrl: string): Promise<Sql> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000, types: sameTypesAsPglite });
+  const livenessPool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5000, types: sameTypesAsPglite });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  livenessPool.on('error', () => {});
   const session = (runner: pg.Pool | pg.PoolClient): SqlSession => ({
     async query(text, params = []) {
       const result = await runner.query({ text, values: params, queryMode: 'extended' } as pg.QueryConfig);
@@ -96,6 +106,7 @@ async function openPostgres(databaseUrl: string): Promise<Sql> {
   return {
     engine: 'postgres',
     ...session(pool),
+    liveness: session(livenessPool),
     async transaction(work) {
       const client = await pool.connect();
       try {
@@ -112,14 +123,16 @@ async function openPostgres(databaseUrl: string): Promise<Sql> {
     },
     async ping() {
       try {
-        await pool.query('SELECT 1');
+        await livenessPool.query('SELECT 1');
         return true;
       } catch {
         return false;
       }
     },
     listen: (channel, onMessage, onReconnect) => listenPostgres(databaseUrl, channel, onMessage, onReconnect),
-    close: () => pool.end(),
+    close: async () => {
+      await Promise.all([pool.end(), livenessPool.end()]);
+    },
   };
 }
 
