@@ -1,6 +1,6 @@
 /**
  * The reviewers' HTTP API, compatible with the lab's runbook (`GET /pending`,
- * `POST /decide/{id}`), plus history, the audit export, live events and metrics.
+ * `POST /decide/{id}`), plus whoami, history, the audit export, live events and metrics.
  */
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -8,17 +8,20 @@ import { exportLine } from './audit.js';
 import type { Gate, QueueChange } from './gate.js';
 import type { GateMetrics } from './metrics.js';
 import { requireReviewer, type Reviewer, type ReviewerAuthOptions } from './reviewers.js';
-import { DecisionError, type ApprovalStore, type Status } from './store.js';
+import { DecisionError, ENDED_STATUSES, type ApprovalStore, type Status } from './store.js';
 
-const STATUSES: Status[] = ['approved', 'rejected', 'timed_out', 'abandoned'];
 const MAX_REASON = 2000;
 
-export function adminApp(gate: Gate, store: ApprovalStore, metrics: GateMetrics, auth: ReviewerAuthOptions): Hono {
+/** `shutdown` ends every live event stream, so stopping the server need not wait for them. */
+export function adminApp(gate: Gate, store: ApprovalStore, metrics: GateMetrics, auth: ReviewerAuthOptions, shutdown: AbortSignal): Hono {
   const app = new Hono<{ Variables: { reviewer: Reviewer } }>();
 
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
 
   app.use(requireReviewer(auth));
+
+  // Lets a front end check a credential and learn whose it is without acting on anything.
+  app.get('/whoami', (c) => c.json(c.get('reviewer')));
 
   app.get('/pending', async (c) => c.json({ pending: await store.pending() }));
 
@@ -48,7 +51,7 @@ export function adminApp(gate: Gate, store: ApprovalStore, metrics: GateMetrics,
 
   app.get('/history', async (c) => {
     const status = c.req.query('status');
-    if (status && !STATUSES.includes(status as Status)) return c.json({ error: `status must be one of ${STATUSES.join(', ')}` }, 400);
+    if (status && !ENDED_STATUSES.includes(status as Status)) return c.json({ error: `status must be one of ${ENDED_STATUSES.join(', ')}` }, 400);
     const limit = clampInt(c.req.query('limit'), 50, 1, 500);
     const offset = clampInt(c.req.query('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
     const page = await store.history({ status: status as Status | undefined, requester: c.req.query('requester'), tool: c.req.query('tool'), limit, offset });
@@ -63,17 +66,21 @@ export function adminApp(gate: Gate, store: ApprovalStore, metrics: GateMetrics,
     });
   });
 
-  app.get('/events', (c) =>
-    streamSSE(c, async (stream) => {
+  app.get('/events', (c) => {
+    if (shutdown.aborted) return c.json({ error: 'shutting down' }, 503, { connection: 'close' });
+    return streamSSE(c, async (stream) => {
       const send = (change: QueueChange) => void stream.writeSSE({ event: 'change', data: JSON.stringify(change) });
       gate.on('change', send);
       const heartbeat = setInterval(() => void stream.write(': keep-alive\n\n'), 15_000);
       await stream.writeSSE({ event: 'ready', data: '{}' });
-      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      await new Promise<void>((resolve) => {
+        stream.onAbort(resolve);
+        shutdown.addEventListener('abort', () => resolve(), { once: true });
+      });
       clearInterval(heartbeat);
       gate.off('change', send);
-    }),
-  );
+    });
+  });
 
   return app as unknown as Hono;
 }

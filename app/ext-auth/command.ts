@@ -101,7 +101,8 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       .then((ids) => ids.length && log.warn({ ids }, 'calls held by a dead replica recorded as abandoned'))
       .catch((err) => log.warn({ err: (err as Error).message }, 'sweep failed'));
   }, config.replicaTimeout / 2);
-  const admin = await listen(withOps(adminApp(gate, store, metrics, auth), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
+  const shuttingDown = new AbortController();
+  const admin = await listen(withOps(adminApp(gate, store, metrics, auth, shuttingDown.signal), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
   const grpcServer = await serveGrpc(gate, metrics, log, config.grpcPort, config.host);
   return {
     adminUrl: admin.url,
@@ -112,6 +113,7 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
     async close() {
       clearInterval(heartbeat);
       clearInterval(sweep);
+      shuttingDown.abort();
       await Promise.all([grpcServer.close(), admin.close()]);
       await stopFeed();
       await store.leave(replica).catch(() => {});

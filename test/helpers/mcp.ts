@@ -14,9 +14,9 @@ export interface McpUnderTest {
 }
 
 /** The MCP server in this process, listening on a real loopback port. */
-export async function startMcp(options: { dataDir: string; databaseUrl?: string; rowCap?: number }): Promise<McpUnderTest> {
+export async function startMcp(options: { dataDir: string; databaseUrl?: string; rowCap?: number; statementTimeoutMs?: number }): Promise<McpUnderTest> {
   const sql = await openDatabase(options);
-  const db = await OrdersDatabase.open(sql, { statementTimeoutMs: 2000, rowCap: options.rowCap ?? 500 });
+  const db = await OrdersDatabase.open(sql, { statementTimeoutMs: options.statementTimeoutMs ?? 2000, rowCap: options.rowCap ?? 500 });
   const log = createLogger('mcp', 'silent');
   const server: Listening = await listen(withOps(mcpApp({ db, allowedHosts: [] }), { log, ready: () => sql.ping() }), 0, '127.0.0.1');
   return {

@@ -1,4 +1,4 @@
-import type { RunningExtAuth } from '../../app/ext-auth/command.js';
+import type { ExtAuthConfig, RunningExtAuth } from '../../app/ext-auth/command.js';
 import { ExtAuthClient } from '../../app/gateway/ext-auth-client.js';
 import { gatewayApp } from '../../app/gateway/proxy.js';
 import { listen, withOps, type Listening } from '../../app/shared/http.js';
@@ -15,10 +15,10 @@ export interface Stack {
 }
 
 /** MCP server, ext-auth and the gateway in this process, each on its own loopback port. */
-export async function startStack(options: { maxBody?: number; context?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(options: { maxBody?: number; context?: Record<string, string>; extAuth?: Partial<ExtAuthConfig> } = {}): Promise<Stack> {
   const dir = tempDir('stack');
   const mcp = await startMcp({ dataDir: `${dir.path}/mcp` });
-  const ext = await startGate(extAuthConfig(dir.path));
+  const ext = await startGate(extAuthConfig(dir.path, options.extAuth));
   const gateway = await startGateway(mcp.url, `127.0.0.1:${ext.grpcPort}`, options);
   return {
     mcp,

@@ -23,7 +23,8 @@ for (const engine of ['embedded', 'postgres'] as const) {
       ctx.cleanup = async () => dir.remove();
       return;
     }
-    ctx.mcp = await startMcp({ dataDir: dir.path, databaseUrl: pgdb?.url, rowCap: 100 });
+    // A short statement timeout: the runaway-query case then ends as soon as the server cancels it.
+    ctx.mcp = await startMcp({ dataDir: dir.path, databaseUrl: pgdb?.url, rowCap: 100, statementTimeoutMs: 500 });
     ctx.publicClient = await connectClient(`${ctx.mcp.url}/public/mcp`);
     ctx.privilegedClient = await connectClient(`${ctx.mcp.url}/privileged/mcp`);
     ctx.cleanup = async () => {

@@ -1,0 +1,78 @@
+import { defineCommand } from '../shared/command.js';
+import { ConfigError, duration, port, text, url, type FlagValues } from '../shared/flags.js';
+import { listen, withOps } from '../shared/http.js';
+import type { Logger } from '../shared/log.js';
+import { AdminClient } from './admin-client.js';
+import { loadAssets } from './assets.js';
+import { MigrationPreviews } from './migration-preview.js';
+import { Notifier } from './notify.js';
+import { uiApp } from './server.js';
+import { SessionSealer } from './session.js';
+
+export const uiCommand = defineCommand({
+  name: 'ui',
+  summary: 'the platform reviewers\' live approval queue in the browser',
+  flags: {
+    port: { help: 'HTTP port', default: 8090, parse: port, metavar: 'PORT' },
+    extAuthUrl: { help: 'the ext-auth admin API', default: 'http://127.0.0.1:8081', parse: url(), metavar: 'URL' },
+    mcpUrl: { help: 'the MCP server, for the SQL a migration would run', default: 'http://127.0.0.1:8080', parse: url(), metavar: 'URL' },
+    publicUrl: { help: 'where reviewers reach this UI (links in notifications; https makes cookies Secure)', parse: url(), metavar: 'URL' },
+    sessionSecret: { help: 'seals session cookies; share it between replicas (prefer HITL_SESSION_SECRET)', parse: text, metavar: 'SECRET' },
+    sessionTtl: duration('how long a sign-in lasts', '12h'),
+    identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name (ext-auth must trust it too)', parse: text, metavar: 'NAME' },
+    groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
+    notifyUrl: { help: 'POST a Slack-compatible message here for each new request', parse: url(), metavar: 'URL' },
+    notifySecret: { help: 'HMAC key signing each notification (prefer HITL_NOTIFY_SECRET)', parse: text, metavar: 'SECRET' },
+    notifyToken: { help: 'reviewer token the notifier reads the queue with (prefer HITL_NOTIFY_TOKEN)', parse: text, metavar: 'TOKEN' },
+  },
+  async run(config, log) {
+    const running = await startUi(config, log);
+    log.info({ url: running.url, extAuth: config.extAuthUrl, notifications: Boolean(config.notifyUrl) }, 'ui listening');
+    return running;
+  },
+});
+
+export type UiConfig = FlagValues<typeof uiCommand.flags> & { host: string };
+
+export async function startUi(config: UiConfig, log: Logger) {
+  if (config.notifyUrl && !config.notifySecret) throw new ConfigError('notify-secret', 'is required with --notify-url, so receivers can check each message');
+  if (config.notifyUrl && !config.notifyToken) throw new ConfigError('notify-token', 'is required with --notify-url: the notifier reads the queue as a reviewer');
+  const proxy = config.identityHeader ? { identityHeader: config.identityHeader.toLowerCase(), groupsHeader: config.groupsHeader.toLowerCase() } : undefined;
+  const admin = new AdminClient(config.extAuthUrl, proxy && { identity: proxy.identityHeader, groups: proxy.groupsHeader });
+  if (!config.sessionSecret && !proxy) log.warn('no --session-secret: sign-ins last until this process stops, and replicas cannot share them');
+  const shuttingDown = new AbortController();
+  const app = uiApp({
+    admin,
+    previews: new MigrationPreviews(config.mcpUrl),
+    sealer: new SessionSealer(config.sessionSecret),
+    assets: loadAssets(),
+    sessionTtlMs: config.sessionTtl,
+    secureCookies: config.publicUrl?.startsWith('https:') ?? false,
+    proxy,
+    shutdown: shuttingDown.signal,
+    log,
+  });
+  const server = await listen(withOps(app, { log, ready: () => admin.ready() }), config.port, config.host);
+  const notifier = config.notifyUrl ? startNotifier(config, admin, server.url, log) : undefined;
+  return {
+    url: server.url,
+    async close() {
+      notifier?.stop();
+      shuttingDown.abort();
+      await server.close();
+    },
+  };
+}
+
+function startNotifier(config: UiConfig, admin: AdminClient, ownUrl: string, log: Logger): Notifier {
+  const notifier = new Notifier({
+    admin,
+    credential: { kind: 'bearer', token: config.notifyToken! },
+    webhookUrl: config.notifyUrl!,
+    secret: config.notifySecret!,
+    publicUrl: config.publicUrl ?? ownUrl,
+    log,
+  });
+  notifier.start();
+  return notifier;
+}
