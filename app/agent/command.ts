@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { defineCommand } from '../shared/command.js';
+import { duration, port, text, url, type FlagValues } from '../shared/flags.js';
+import { listen, withOps } from '../shared/http.js';
+import type { Logger } from '../shared/log.js';
+import { openDatabase } from '../shared/sql.js';
+import { a2aApp, agentCard, ApprovalGuard } from './a2a-server.js';
+import { chatApp } from './chat-page.js';
+import { DurableCheckpointer } from './checkpoints.js';
+import { AssistantExecutor } from './executor.js';
+import { GatewayTools } from './gateway-tools.js';
+import { buildGraph } from './graph.js';
+import { chooseModel } from './model.js';
+import { createAgentTables } from './schema.js';
+import { SqlTaskStore } from './task-store.js';
+
+export const agentCommand = defineCommand({
+  name: 'agent',
+  summary: 'the BYO LangGraph DBA assistant over A2A, pausing in the chat before user-tier tools',
+  flags: {
+    port: { help: 'HTTP port (A2A JSON-RPC and the agent card)', default: 8070, parse: port, metavar: 'PORT' },
+    gatewayUrl: { help: 'where the MCP endpoints are reached', default: 'http://127.0.0.1:8000', parse: url(), metavar: 'URL' },
+    dataDir: { help: 'where paused tasks and conversations are kept (embedded database)', default: join('.hitl', 'agent'), parse: text, metavar: 'DIR' },
+    databaseUrl: { help: 'keep them in this PostgreSQL instead', parse: url(['postgres:', 'postgresql:']), metavar: 'URL' },
+    model: { help: 'Anthropic model, used when ANTHROPIC_API_KEY is set', default: 'claude-sonnet-4-5', parse: text, metavar: 'NAME' },
+    publicUrl: { help: 'the URL the agent card advertises (default: where it listens)', parse: url(), metavar: 'URL' },
+    requesterHeader: { help: 'A2A request header naming the chat user, forwarded on tool calls', default: 'x-user-id', parse: text, metavar: 'NAME' },
+    toolTimeout: duration('how long one tool call may take; longer than the gate\'s park timeout', '15m'),
+    connectTimeout: duration('how long to keep trying to reach the gateway at start', '60s'),
+  },
+  async run(config, log) {
+    const running = await startAgent(config, log);
+    log.info({ url: running.url, model: running.model }, 'agent listening');
+    return running;
+  },
+});
+
+export type AgentConfig = FlagValues<typeof agentCommand.flags> & { host: string };
+
+export async function startAgent(config: AgentConfig, log: Logger) {
+  const tools = await GatewayTools.connect({
+    gatewayUrl: config.gatewayUrl,
+    requesterHeader: config.requesterHeader,
+    callTimeoutMs: config.toolTimeout,
+    connectForMs: config.connectTimeout,
+    log,
+  });
+  const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  try {
+    const model = chooseModel(config.model, tools.tools);
+    await createAgentTables(sql);
+    const graph = buildGraph({ model: model.chat, tools, checkpointer: new DurableCheckpointer(sql) });
+    const tasks = new SqlTaskStore(sql);
+    // Without --public-url the card names the address it was fetched from.
+    const cardFor = (origin: string) => agentCard(config.publicUrl ?? `${origin}/`);
+    const guard = new ApprovalGuard(cardFor('http://127.0.0.1'), tasks, new AssistantExecutor(graph, config.requesterHeader, log), graph);
+    const app = withOps(a2aApp(guard, cardFor).route('/', chatApp()), { log, ready: () => sql.ping() });
+    const server = await listen(app, config.port, config.host);
+    return {
+      url: server.url,
+      model: model.name,
+      async close() {
+        await server.close();
+        await tools.close();
+        await sql.close();
+      },
+    };
+  } catch (err) {
+    await tools.close();
+    await sql.close();
+    throw err;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The DBA assistant as a LangGraph graph: model → (approval) → tools → model. Before any call
+ * whose catalogue tier needs the end user (`user`, `both`, or a tool the catalogue does not
+ * know), the graph pauses with `interrupt({action_requests})`; the value it resumes with
+ * decides each call. Rejected calls become tool messages carrying the user's reason.
+ */
+import { AIMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
+import { Annotation, END, interrupt, MessagesAnnotation, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
+import { findTool, needsUserApproval } from '../catalogue.js';
+import { verdictFor, type ActionRequest, type ApprovalDecision } from './approval-wire.js';
+import type { GatewayTools } from './gateway-tools.js';
+
+export interface AgentModel {
+  invoke(messages: BaseMessage[]): Promise<AIMessage>;
+}
+
+export interface ApprovalInterrupt {
+  action_requests: ActionRequest[];
+}
+
+const AgentState = Annotation.Root({
+  ...MessagesAnnotation.spec,
+  /** The chat user, sent to the gateway with every tool call. */
+  user: Annotation<string>,
+});
+type State = typeof AgentState.State;
+
+/** Unknown tools ask the user too: when in doubt, a human decides. */
+export const needsTheUser = (name: string) => needsUserApproval(findTool(name)?.tier ?? 'user');
+
+function lastModelTurn(messages: BaseMessage[]): AIMessage | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].getType() === 'ai') return messages[i] as AIMessage;
+  return undefined;
+}
+
+export function buildGraph({ model, tools, checkpointer }: { model: AgentModel; tools: GatewayTools; checkpointer: BaseCheckpointSaver }) {
+  async function think(state: State) {
+    return { messages: [await model.invoke(state.messages)] };
+  }
+
+  function askTheUser(state: State) {
+    const calls = (lastModelTurn(state.messages)?.tool_calls ?? []).filter((c) => needsTheUser(c.name));
+    if (!calls.length) return {};
+    const decision = interrupt<ApprovalInterrupt, ApprovalDecision>({
+      action_requests: calls.map((c) => ({ name: c.name, args: c.args, id: c.id! })),
+    });
+    const rejected = calls.flatMap((call) => {
+      const verdict = verdictFor(decision, call.id!);
+      if (verdict.approved) return [];
+      const content = `The user rejected the call to ${call.name}${verdict.reason ? `: ${verdict.reason}` : '.'}`;
+      return [new ToolMessage({ tool_call_id: call.id!, name: call.name, content, status: 'error' })];
+    });
+    return { messages: rejected };
+  }
+
+  async function act(state: State) {
+    const turn = lastModelTurn(state.messages)!;
+    const answered = new Set(state.messages.filter((m): m is ToolMessage => m.getType() === 'tool').map((m) => m.tool_call_id));
+    const results: ToolMessage[] = [];
+    for (const call of turn.tool_calls ?? []) {
+      if (answered.has(call.id!)) continue;
+      const outcome = await tools.asUser(state.user, () => tools.call(call.name, call.args));
+      results.push(new ToolMessage({ tool_call_id: call.id!, name: call.name, content: outcome.text, status: outcome.ok ? 'success' : 'error' }));
+    }
+    return { messages: results };
+  }
+
+  return new StateGraph(AgentState)
+    .addNode('think', think)
+    .addNode('ask_the_user', askTheUser)
+    .addNode('act', act)
+    .addEdge(START, 'think')
+    .addConditionalEdges('think', (state) => (lastModelTurn(state.messages)?.tool_calls?.length ? 'ask_the_user' : END))
+    .addEdge('ask_the_user', 'act')
+    .addEdge('act', 'think')
+    .compile({ checkpointer });
+}
+
+export type AgentGraph = ReturnType<typeof buildGraph>;

@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startAgent } from '../../app/agent/command.js';
+import { createLogger } from '../../app/shared/log.js';
+import { launchBrowser, watchForScriptAbuse } from '../helpers/browser.js';
+import { admin, nextChange } from '../helpers/ext-auth.js';
+import { startStack } from '../helpers/stack.js';
+import { tempDir } from '../helpers/temp.js';
+
+test('the chat page renders an approval card, approves it, and shows a gated call executing until the reviewer decides', async () => {
+  const stack = await startStack();
+  const dir = tempDir('chat');
+  const agent = await startAgent(
+    { port: 0, host: '127.0.0.1', gatewayUrl: stack.gatewayUrl, dataDir: dir.path, databaseUrl: undefined, model: 'offline', publicUrl: undefined, requesterHeader: 'x-user-id', toolTimeout: 60_000, connectTimeout: 5_000 },
+    createLogger('agent', 'silent'),
+  );
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+    const abuse = watchForScriptAbuse(page);
+    await page.goto(`${agent.url}/`);
+    await page.fill('#user', 'erin');
+
+    await page.fill('#prompt', 'Truncate the orders table.');
+    await page.keyboard.press('Enter');
+    const card = page.locator('.card');
+    await card.waitFor();
+    assert.is(await card.locator('.tool').textContent(), 'truncate_table');
+    assert.equal(JSON.parse((await card.locator('.args').textContent())!), { table: 'orders' });
+    mkdirSync('docs/img', { recursive: true });
+    await page.screenshot({ path: 'docs/img/chat.png', fullPage: true });
+    await card.locator('button.approve').click();
+    await page.locator('.bubble.agent >> text=Done.').waitFor();
+    assert.is((await (await fetch(`${stack.mcp.url}/state`)).json()).row_counts.orders, 0);
+
+    const parked = nextChange(stack.ext.gate, (c) => c.type === 'parked');
+    await page.fill('#prompt', 'Apply migration v3.');
+    await page.keyboard.press('Enter');
+    const { id } = await parked;
+    await page.locator('#working >> text=executing run_migration…').waitFor();
+    const request = await (await admin(stack.ext.adminUrl, 'bob').get(`/requests/${id}`)).json();
+    assert.is(request.requester, 'erin', 'the chat user reaches the gate');
+    await admin(stack.ext.adminUrl, 'bob').decide(id, true, 'ok');
+    await page.locator('.bubble.agent >> text=migrated v2 → v3').waitFor();
+    assert.ok(await page.locator('#working').isHidden());
+    assert.equal(abuse, { dialogs: [], errors: [] });
+  } finally {
+    await browser.close();
+    await agent.close();
+    await stack.close();
+    dir.remove();
+  }
+});
+
+test.run();

@@ -1,0 +1,95 @@
+import { HumanMessage } from '@langchain/core/messages';
+import { Command, MemorySaver } from '@langchain/langgraph';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { GatewayTools } from '../../app/agent/gateway-tools.js';
+import { buildGraph, type AgentGraph } from '../../app/agent/graph.js';
+import { offlineModel } from '../../app/agent/offline-model.js';
+import { createLogger } from '../../app/shared/log.js';
+import { admin, nextChange } from '../helpers/ext-auth.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+interface Ctx {
+  stack: Stack;
+  tools: GatewayTools;
+  graph: AgentGraph;
+}
+
+const it = suite<Ctx>('the agent graph against the real MCP server behind the gateway and ext-auth');
+
+it.before(async (ctx) => {
+  ctx.stack = await startStack();
+  ctx.tools = await GatewayTools.connect({
+    gatewayUrl: ctx.stack.gatewayUrl,
+    requesterHeader: 'x-user-id',
+    callTimeoutMs: 60_000,
+    connectForMs: 5_000,
+    log: createLogger('agent', 'silent'),
+  });
+  ctx.graph = buildGraph({ model: offlineModel(), tools: ctx.tools, checkpointer: new MemorySaver() });
+});
+it.after(async (ctx) => {
+  await ctx.tools.close();
+  await ctx.stack.close();
+});
+
+let thread = 0;
+const start = (ctx: Ctx, prompt: string) => {
+  const config = { configurable: { thread_id: `t${++thread}` } };
+  return { config, run: ctx.graph.invoke({ messages: [new HumanMessage(prompt)], user: 'erin' }, config) };
+};
+/** The pauses a run ended on (LangGraph reports them under __interrupt__). */
+const pauses = (state: object) => (state as { __interrupt__?: { value: any }[] }).__interrupt__ ?? [];
+const lastText = (state: { messages: { content: unknown }[] }) => String(state.messages.at(-1)!.content);
+const dbState = async (ctx: Ctx) => (await fetch(`${ctx.stack.mcp.url}/state`)).json();
+
+it('scene 1: a query runs with no approval anywhere', async (ctx) => {
+  const { run } = start(ctx, "What's in the orders table?");
+  const state = await run;
+  assert.is(pauses(state).length, 0, 'no pause');
+  assert.ok(lastText(state).includes('"schema_version":"v2"'), lastText(state));
+});
+
+it('scene 2: truncate pauses for the user; the reviewer queue stays empty; approve empties the table', async (ctx) => {
+  const { config, run } = start(ctx, 'Truncate the orders table.');
+  const paused = await run;
+  const [pause] = pauses(paused);
+  assert.equal(pause.value.action_requests.map((a: any) => [a.name, a.args]), [['truncate_table', { table: 'orders' }]]);
+  assert.equal((await (await admin(ctx.stack.ext.adminUrl, 'bob').get('/pending')).json()).pending, []);
+  const done = await ctx.graph.invoke(new Command({ resume: { decision_type: 'approve' } }), config);
+  assert.ok(lastText(done).startsWith('Done.'), lastText(done));
+  assert.is((await dbState(ctx)).row_counts.orders, 0);
+});
+
+it('a user rejection reaches the model with its reason and runs nothing', async (ctx) => {
+  const { config, run } = start(ctx, 'Truncate the customers table.');
+  await run;
+  const done = await ctx.graph.invoke(new Command({ resume: { decision_type: 'reject', rejection_reasons: { '*': 'customers are precious' } } }), config);
+  assert.ok(lastText(done).includes('customers are precious'), lastText(done));
+  assert.ok((await dbState(ctx)).row_counts.customers > 0);
+});
+
+it('scenes 3 and 4: a migration waits at the gateway for the reviewer; approval applies it, rejection reaches the user verbatim', async (ctx) => {
+  const parked = nextChange(ctx.stack.ext.gate, (c) => c.type === 'parked');
+  const { run } = start(ctx, 'Apply migration v3.');
+  const { id } = await parked;
+  const request = await (await admin(ctx.stack.ext.adminUrl, 'bob').get(`/requests/${id}`)).json();
+  assert.is(request.requester, 'erin', 'the gate knows who asked');
+  assert.is((await admin(ctx.stack.ext.adminUrl, 'bob').decide(id, true, 'ok')).status, 204);
+  const applied = await run;
+  assert.is(pauses(applied).length, 0, 'the agent never paused for it');
+  assert.is((await dbState(ctx)).schema_version, 'v3');
+
+  const parkedAgain = nextChange(ctx.stack.ext.gate, (c) => c.type === 'parked');
+  const second = start(ctx, 'Apply migration v4.');
+  const { id: secondId } = await parkedAgain;
+  await admin(ctx.stack.ext.adminUrl, 'bob').decide(secondId, false, 'not before the release');
+  const refused = await second.run;
+  assert.ok(lastText(refused).includes('not before the release'), lastText(refused));
+  assert.ok(lastText(refused).includes('will not retry'));
+  assert.is((await dbState(ctx)).schema_version, 'v3', 'schema unchanged');
+  const pending = (await (await admin(ctx.stack.ext.adminUrl, 'bob').get('/pending')).json()).pending;
+  assert.equal(pending, [], 'no retry reached the gate');
+});
+
+it.run();

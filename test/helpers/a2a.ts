@@ -1,0 +1,73 @@
+import { Role, TaskState, type Message, type Task } from '@a2a-js/sdk';
+import { ClientFactory, ServiceParameters, withA2AExtensions, type Client } from '@a2a-js/sdk/client';
+import { LegacyJsonRpcTransport } from '@a2a-js/sdk/compat/v0_3/client';
+import { randomUUID } from 'node:crypto';
+import { HITL_EXTENSION } from '../../app/agent/approval-wire.js';
+
+export type Generation = '1.0' | '0.3';
+
+/** What a test sends with: the official A2A SDK client for either protocol generation. */
+export interface ChatClient {
+  generation: Generation;
+  /** Sends a new request, or a message onto a task (`id`) or a conversation (`contextId` alone). */
+  send(text: string, onto?: Partial<Pick<Task, 'id' | 'contextId'>>): Promise<Task>;
+  /** Sends a message carrying only an answer to a pause. */
+  answer(task: Task, answer: { metadata?: Record<string, unknown>; data?: Record<string, unknown> }): Promise<Task>;
+  getTask(id: string): Promise<Task>;
+}
+
+export async function chatClient(agentUrl: string, generation: Generation, user = 'erin'): Promise<ChatClient> {
+  const headers: Record<string, string> = { 'x-user-id': user };
+  let transport: Pick<Client, 'sendMessage' | 'getTask'>;
+  let serviceParameters: ServiceParameters;
+  if (generation === '1.0') {
+    // kagent v0.10+: opts into the hitl/v1 extension.
+    transport = await new ClientFactory().createFromUrl(agentUrl);
+    serviceParameters = ServiceParameters.create(withA2AExtensions(HITL_EXTENSION), (p) => Object.assign(p, headers));
+  } else {
+    // kagent v0.9: A2A 0.3, no extension.
+    transport = new LegacyJsonRpcTransport({ endpoint: `${agentUrl}/` });
+    serviceParameters = ServiceParameters.create((p) => Object.assign(p, headers));
+  }
+  const sendMessage = async (message: Message) => {
+    const result = await transport.sendMessage({ tenant: '', message, configuration: undefined, metadata: {} }, { serviceParameters });
+    if (!('status' in result)) throw new Error('the agent answered with a message, not a task');
+    return result as Task;
+  };
+  return {
+    generation,
+    send: (text, onto) => sendMessage(userMessage([{ content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: '' }], onto)),
+    answer: (task, { metadata, data }) =>
+      sendMessage({ ...userMessage(data ? [{ content: { $case: 'data', value: data }, metadata: undefined, filename: '', mediaType: '' }] : [], task), metadata }),
+    getTask: (id) => transport.getTask({ tenant: '', id, historyLength: 0 }, { serviceParameters }),
+  };
+}
+
+function userMessage(parts: Message['parts'], onto?: Partial<Pick<Task, 'id' | 'contextId'>>): Message {
+  return { messageId: randomUUID(), contextId: onto?.contextId ?? '', taskId: onto?.id ?? '', role: Role.ROLE_USER, parts, metadata: undefined, extensions: [], referenceTaskIds: [] };
+}
+
+export const isPaused = (task: Task) => task.status?.state === TaskState.TASK_STATE_INPUT_REQUIRED;
+export const isCompleted = (task: Task) => task.status?.state === TaskState.TASK_STATE_COMPLETED;
+
+export function replyText(task: Task): string {
+  return (task.status?.message?.parts ?? []).flatMap((p) => (p.content?.$case === 'text' ? [p.content.value] : [])).join('\n');
+}
+
+/** The approval request a paused task shows, in the wire of its generation. */
+export function pauseOf(task: Task): { approvalIds: string[]; tools: string[] } {
+  const message = task.status?.message;
+  const extension = message?.metadata?.[HITL_EXTENSION] as { tools: { id: string; name: string }[] } | undefined;
+  if (extension) return { approvalIds: extension.tools.map((t) => t.id), tools: extension.tools.map((t) => t.name) };
+  const confirmations = (message?.parts ?? []).flatMap((p) => (p.content?.$case === 'data' && p.content.value?.name === 'adk_request_confirmation' ? [p.content.value] : []));
+  return { approvalIds: confirmations.map((c) => c.id), tools: confirmations.map((c) => c.args.originalFunctionCall.name) };
+}
+
+/** Approves (or rejects) everything a paused task waits on, in its generation's wire. */
+export function approveAll(client: ChatClient, task: Task, approved: boolean, reason?: string) {
+  if (client.generation === '0.3') {
+    return client.answer(task, { data: approved ? { decision_type: 'approve' } : { decision_type: 'reject', rejection_reason: reason } });
+  }
+  const approvals = pauseOf(task).approvalIds.map((id) => ({ id, approved, ...(approved ? {} : { rejection_reason: reason }) }));
+  return client.answer(task, { metadata: { [HITL_EXTENSION]: { type: 'tool_approval_response', approvals } } });
+}
