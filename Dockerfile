@@ -1,0 +1,28 @@
+# The one image: every Deployment runs `hitl <subcommand>` from it.
+# Build: docker build -t hitl-gates:dev .
+
+FROM node:24-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts/build.mjs scripts/
+COPY app app
+RUN npm run build
+
+FROM node:24-slim AS production-deps
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-slim
+ENV NODE_ENV=production
+WORKDIR /opt/hitl
+# The bundle carries the code; node_modules only what it loads at run time (PGlite's
+# WebAssembly, htmx for the reviewer UI).
+COPY --from=production-deps /src/node_modules node_modules
+COPY --from=build /src/dist/hitl.mjs /src/dist/hitl.mjs.map dist/
+COPY --from=build /src/dist/assets dist/assets
+USER node
+ENTRYPOINT ["node", "dist/hitl.mjs"]
+CMD ["--help"]

@@ -1,0 +1,155 @@
+import { Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import { needsUserApproval, type CatalogueEntry } from '../app/catalogue.js';
+import {
+  AgentV1Alpha2,
+  AgentV1Alpha2SpecByoDeploymentResourcesLimits as Limit,
+  AgentV1Alpha2SpecByoDeploymentResourcesRequests as Request,
+  AgentV1Alpha2SpecDeclarativeToolsType,
+  AgentV1Alpha2SpecType,
+} from '../imports/agent-kagent.dev.js';
+import type { GatedMcpServer } from './gated-mcp-server.js';
+import type { GatewayRef } from './gateway.js';
+import type { HitlPlatform } from './platform.js';
+import { NON_ROOT_USER, type HitlImage, type SecretKeyRef } from './workload.js';
+
+/** kagent forwards this A2A header onto MCP calls, so the gateway gate knows who is asking. */
+export const REQUESTER_HEADER = 'x-user-id';
+
+/** kagent serves every BYO agent on this port, through a Service named after the Agent. */
+const KAGENT_AGENT_PORT = 8080;
+
+/** The prompt names the tools by what the catalogue says they do, so it cannot drift from it. */
+function systemMessage(tools: readonly CatalogueEntry[]): string {
+  const names = (keep: (t: CatalogueEntry) => boolean) => {
+    const picked = tools.filter(keep).map((t) => t.name);
+    return picked.length > 1 ? `${picked.slice(0, -1).join(', ')} and ${picked.at(-1)}` : picked.join('');
+  };
+  return [
+    'You are a database assistant for the orders database.',
+    `Use ${names((t) => t.annotations.readOnlyHint)} to answer questions; use ${names((t) => t.annotations.destructiveHint)} only when the user asks for them.`,
+    'Some tools wait for a human approval. If a call is rejected or denied, tell the user the reason exactly as given and do not retry it.',
+  ].join(' ');
+}
+
+export interface DeclarativeAgentProps {
+  readonly name?: string;
+  readonly namespace?: string;
+  /** kagent ModelConfig the agent uses. */
+  readonly modelConfig: string;
+  readonly servers: GatedMcpServer[];
+}
+
+/**
+ * The declarative kagent Agent: every tool of the given servers, with `requireApproval`
+ * derived from the catalogue (user and both tiers), and the chat user's id forwarded.
+ */
+export class DeclarativeAgent extends Construct {
+  readonly name: string;
+
+  constructor(scope: Construct, id: string, props: DeclarativeAgentProps) {
+    super(scope, id);
+    this.name = props.name ?? 'dba-assistant';
+    const remotes = props.servers.flatMap((server) => server.remotes);
+    new AgentV1Alpha2(this, 'agent', {
+      metadata: { name: this.name, namespace: props.namespace ?? 'kagent' },
+      spec: {
+        type: AgentV1Alpha2SpecType.DECLARATIVE,
+        description: 'DBA assistant: queries freely, asks you before emptying a table, and waits for a platform reviewer on migrations.',
+        declarative: {
+          modelConfig: props.modelConfig,
+          systemMessage: systemMessage(remotes.flatMap((remote) => remote.tools)),
+          tools: remotes.map((remote) => ({
+            type: AgentV1Alpha2SpecDeclarativeToolsType.MCP_SERVER,
+            mcpServer: {
+              apiGroup: 'kagent.dev',
+              kind: 'RemoteMCPServer',
+              name: remote.name,
+              namespace: remote.namespace,
+              toolNames: remote.tools.map((t) => t.name),
+              requireApproval: approvalList(remote.tools),
+              allowedHeaders: [REQUESTER_HEADER],
+            },
+          })),
+        },
+      },
+    });
+  }
+}
+
+/** The tools the end user approves in the chat; omitted rather than empty when there are none. */
+function approvalList(tools: readonly CatalogueEntry[]): string[] | undefined {
+  const names = tools.filter((t) => needsUserApproval(t.tier)).map((t) => t.name);
+  return names.length ? names : undefined;
+}
+
+export interface ByoAgentProps {
+  readonly image: HitlImage;
+  readonly name?: string;
+  readonly namespace?: string;
+  /** Where the agent reaches the MCP endpoints: the gateway in front of the servers. */
+  readonly gateway: GatewayRef;
+  /** The human gate behind that gateway; its park timeout bounds the tool timeout from below. */
+  readonly gate?: HitlPlatform;
+  /** How long a tool call may wait. Default: the gate's park timeout plus a minute, or 15 minutes. */
+  readonly toolTimeout?: Duration;
+  /** Anthropic key; without it the agent runs its offline scripted model. */
+  readonly anthropicApiKey?: SecretKeyRef;
+  readonly model?: string;
+  /** PostgreSQL for durable pauses across replicas and restarts. */
+  readonly databaseUrl?: SecretKeyRef;
+}
+
+/**
+ * The same assistant as a BYO kagent Agent running `hitl agent` (LangGraph, interrupt()).
+ * kagent owns its Deployment and probes (readiness on the agent card); this sets the rest.
+ */
+export class ByoAgent extends Construct {
+  readonly name: string;
+  readonly namespace: string;
+
+  constructor(scope: Construct, id: string, props: ByoAgentProps) {
+    super(scope, id);
+    this.name = props.name ?? 'dba-assistant-langgraph';
+    this.namespace = props.namespace ?? 'kagent';
+    const toolTimeout = props.gate
+      ? props.gate.agentWait(`ByoAgent ${this.name}: toolTimeout`, props.toolTimeout)
+      : (props.toolTimeout ?? Duration.minutes(15));
+    const env = [
+      // Optional: without the key the agent runs its offline model instead of failing to start.
+      ...(props.anthropicApiKey ? [{ name: 'ANTHROPIC_API_KEY', valueFrom: { secretKeyRef: { ...props.anthropicApiKey, optional: true } } }] : []),
+      ...(props.databaseUrl ? [{ name: 'HITL_DATABASE_URL', valueFrom: { secretKeyRef: props.databaseUrl } }] : []),
+    ];
+    new AgentV1Alpha2(this, 'agent', {
+      metadata: { name: this.name, namespace: this.namespace },
+      spec: {
+        type: AgentV1Alpha2SpecType.BYO,
+        description: 'DBA assistant (LangGraph): pauses in the chat before emptying a table.',
+        byo: {
+          deployment: {
+            image: props.image.ref,
+            imagePullPolicy: props.image.pullPolicy ?? 'IfNotPresent',
+            args: [
+              'agent',
+              '--host', '0.0.0.0',
+              '--port', String(KAGENT_AGENT_PORT),
+              '--gateway-url', props.gateway.url,
+              '--tool-timeout', `${toolTimeout.toSeconds()}s`,
+              ...(props.model ? ['--model', props.model] : []),
+              ...(props.databaseUrl ? [] : ['--data-dir', '/data']),
+            ],
+            env,
+            podSecurityContext: { runAsNonRoot: true, ...NON_ROOT_USER, seccompProfile: { type: 'RuntimeDefault' } },
+            securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            resources: {
+              requests: { cpu: Request.fromString('50m'), memory: Request.fromString('192Mi') },
+              limits: { cpu: Limit.fromString('1'), memory: Limit.fromString('768Mi') },
+            },
+            volumes: props.databaseUrl ? undefined : [{ name: 'data', emptyDir: {} }],
+            volumeMounts: props.databaseUrl ? undefined : [{ name: 'data', mountPath: '/data' }],
+          },
+        },
+      },
+    });
+  }
+}

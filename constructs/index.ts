@@ -1,0 +1,6 @@
+export { ByoAgent, DeclarativeAgent, REQUESTER_HEADER, type ByoAgentProps, type DeclarativeAgentProps } from './agents.js';
+export { AgentGateway, existingGateway, fromGateway, type AgentGatewayProps, type GatewayRef } from './gateway.js';
+export { GatedMcpServer, MIN_FORWARDED_BODY, type ApprovalRule, type McpRemote, type GatedMcpServerProps } from './gated-mcp-server.js';
+export { HitlPlatform, type HitlPlatformProps } from './platform.js';
+export { HitlWorkload, NON_ROOT_USER, type HitlImage, type SecretKeyRef } from './workload.js';
+export { HitlStack, type HitlStackProps } from './stack.js';

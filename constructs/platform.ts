@@ -1,0 +1,131 @@
+import { ApiObject, Duration, Lazy, Size } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { fromGateway, type GatewayRef } from './gateway.js';
+import { allowIngress, fromWorkload, HitlWorkload, type HitlImage, type SecretKeyRef } from './workload.js';
+
+export interface HitlPlatformProps {
+  readonly image: HitlImage;
+  /** The gateway whose ext_authz calls reach the gate. */
+  readonly gateway: GatewayRef;
+  /** Namespace for ext-auth and the UI. Default `hitl`. */
+  readonly namespace?: string;
+  /** How long a parked call waits for reviewers before it is denied. Default 10 minutes. */
+  readonly parkTimeout?: Duration;
+  /** Secret holding the reviewers' tokens file (`[{name, groups, sha256}]`) under key `tokens.json`. */
+  readonly reviewerTokens: { secretName: string };
+  /** Secret key sealing UI session cookies, shared by UI replicas. */
+  readonly sessionSecret: SecretKeyRef;
+  /** PostgreSQL URL for requests and audit; required for more than one ext-auth replica. */
+  readonly databaseUrl?: SecretKeyRef;
+  readonly extAuthReplicas?: number;
+  readonly uiReplicas?: number;
+}
+
+/**
+ * The human gate's platform side: `hitl ext-auth` (gRPC for the gateway, admin API for the
+ * UI) and `hitl ui`, each reachable only by who needs it.
+ */
+export class HitlPlatform extends Construct {
+  readonly namespace: string;
+  readonly parkTimeout: Duration;
+  readonly extAuth: HitlWorkload;
+  readonly ui: HitlWorkload;
+  readonly gateway: GatewayRef;
+  private planSource?: string;
+
+  constructor(scope: Construct, id: string, props: HitlPlatformProps) {
+    super(scope, id);
+    this.namespace = props.namespace ?? 'hitl';
+    this.parkTimeout = props.parkTimeout ?? Duration.minutes(10);
+    this.gateway = props.gateway;
+    const replicas = props.extAuthReplicas ?? 1;
+    if (replicas > 1 && !props.databaseUrl) {
+      throw new Error(`HitlPlatform: ${replicas} ext-auth replicas need databaseUrl (PostgreSQL); the embedded store belongs to one process`);
+    }
+
+    new k8s.KubeNamespace(this, 'namespace', { metadata: { name: this.namespace } });
+
+    this.extAuth = new HitlWorkload(this, 'ext-auth', {
+      namespace: this.namespace,
+      name: 'hitl-ext-auth',
+      image: props.image,
+      args: [
+        'ext-auth',
+        '--grpc-port', '9001',
+        '--admin-port', '8081',
+        '--park-timeout', `${this.parkTimeout.toSeconds()}s`,
+        '--tokens-file', '/etc/hitl/reviewers/tokens.json',
+        ...(props.databaseUrl ? [] : ['--data-dir', '/data']),
+      ],
+      ports: [
+        { name: 'grpc', port: 9001, appProtocol: 'kubernetes.io/h2c', service: 'grpc' },
+        { name: 'admin', port: 8081, service: 'admin' },
+      ],
+      healthPort: 'admin',
+      replicas,
+      secretEnv: props.databaseUrl ? { HITL_DATABASE_URL: props.databaseUrl } : undefined,
+      secretFiles: [{ secretName: props.reviewerTokens.secretName, mountPath: '/etc/hitl/reviewers' }],
+      data: props.databaseUrl ? undefined : { mountPath: '/data', size: Size.gibibytes(1) },
+    });
+
+    this.ui = new HitlWorkload(this, 'ui', {
+      namespace: this.namespace,
+      name: 'hitl-ui',
+      image: props.image,
+      // Resolved at synth, once the MCP servers have registered themselves.
+      args: ['ui', '--port', '8090', '--ext-auth-url', this.extAuth.url('admin'), '--mcp-url', Lazy.any({ produce: () => this.planSource ?? 'http://127.0.0.1:8080' })],
+      ports: [{ name: 'http', port: 8090 }],
+      healthPort: 'http',
+      replicas: props.uiReplicas ?? 1,
+      secretEnv: { HITL_SESSION_SECRET: props.sessionSecret },
+    });
+
+    this.node.addValidation({ validate: () => this.cachedDecisions() });
+
+    allowIngress(this, 'ext-auth-ingress', this.extAuth, [
+      { ports: ['grpc'], from: [fromGateway(props.gateway)] },
+      { ports: ['admin'], from: [fromWorkload(this.ui)] },
+    ]);
+  }
+
+  /** The gRPC backend an AgentgatewayPolicy's extAuth points at. */
+  get extAuthBackend(): { name: string; namespace: string; port: number } {
+    return { name: this.extAuth.serviceName('grpc'), namespace: this.namespace, port: this.extAuth.port('grpc') };
+  }
+
+  /**
+   * Policies anywhere in the app that send calls to this gate must not cache its answers: a
+   * cached approval would let the next call through without a human.
+   */
+  private cachedDecisions(): string[] {
+    return this.node.root.node
+      .findAll()
+      .filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'AgentgatewayPolicy')
+      .filter((policy) => {
+        const extAuth = policy.toJson().spec?.traffic?.extAuth;
+        return extAuth?.backendRef?.name === this.extAuth.serviceName('grpc') && extAuth.cache !== undefined;
+      })
+      .map((policy) => `AgentgatewayPolicy ${policy.metadata.namespace}/${policy.name} caches decisions of the human gate ${this.extAuth.name}; remove spec.traffic.extAuth.cache`);
+  }
+
+  /**
+   * How long an agent waits on a gated tool call: `requested`, or the park timeout plus a
+   * minute. A wait no longer than the park timeout gives up before reviewers decide, and the
+   * agent reports a failure for a call that may still be approved.
+   * @param setting names the construct and its prop in the error, e.g. `ByoAgent x: toolTimeout`
+   */
+  agentWait(setting: string, requested?: Duration): Duration {
+    const park = this.parkTimeout.toSeconds();
+    const wait = requested ?? Duration.seconds(park + 60);
+    if (wait.toSeconds() <= park) {
+      throw new Error(`${setting} ${wait.toSeconds()}s must be longer than the park timeout ${park}s of ${this.extAuth.name}, or agents give up before reviewers decide`);
+    }
+    return wait;
+  }
+
+  /** The UI shows migration plans (the SQL a run_migration would run) from this MCP server. */
+  showPlansFrom(mcpUrl: string): void {
+    this.planSource ??= mcpUrl;
+  }
+}

@@ -1,0 +1,40 @@
+import { Chart, type ChartProps } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { ByoAgent, DeclarativeAgent } from './agents.js';
+import { AgentGateway, existingGateway, type GatewayRef } from './gateway.js';
+import { GatedMcpServer } from './gated-mcp-server.js';
+import { HitlPlatform } from './platform.js';
+import type { HitlImage } from './workload.js';
+
+export interface HitlStackProps extends ChartProps {
+  readonly image: HitlImage;
+  /** Use this Gateway instead of creating one. */
+  readonly gateway?: { name: string; namespace: string };
+  /** kagent ModelConfig for the declarative agent. Default `default-model-config`. */
+  readonly modelConfig?: string;
+}
+
+/** The lab's whole system: gateway, gate, the ops-tools MCP server and both agents. */
+export class HitlStack extends Chart {
+  readonly platform: HitlPlatform;
+  readonly opsTools: GatedMcpServer;
+
+  constructor(scope: Construct, id: string, props: HitlStackProps) {
+    super(scope, id, props);
+    const gateway: GatewayRef = props.gateway ? existingGateway(props.gateway.name, props.gateway.namespace) : new AgentGateway(this, 'gateway');
+    this.platform = new HitlPlatform(this, 'platform', {
+      image: props.image,
+      gateway,
+      reviewerTokens: { secretName: 'hitl-reviewer-tokens' },
+      sessionSecret: { name: 'hitl-ui-session', key: 'secret' },
+    });
+    this.opsTools = new GatedMcpServer(this, 'ops-tools', { image: props.image, gate: this.platform });
+    new DeclarativeAgent(this, 'dba-assistant', { modelConfig: props.modelConfig ?? 'default-model-config', servers: [this.opsTools] });
+    new ByoAgent(this, 'dba-assistant-langgraph', {
+      image: props.image,
+      gateway,
+      gate: this.platform,
+      anthropicApiKey: { name: 'kagent-anthropic', key: 'ANTHROPIC_API_KEY' },
+    });
+  }
+}
