@@ -1,13 +1,18 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
-import { bool, port, text } from '../shared/flags.js';
+import { bool, ConfigError, port, text } from '../shared/flags.js';
+import { portInUse } from '../shared/http.js';
 import { localReviewer } from './reviewer-token.js';
-import { startChild, stopAll, type ChildSpec, type StartedChild } from './supervisor.js';
+import { startChild, stopAll, stopAllDeadline, type ChildSpec, type StartedChild } from './supervisor.js';
+
+const LOCAL = '127.0.0.1';
 
 /**
  * `npm start`: the whole story on one machine, each service in its own child process with
- * the same flags a Deployment would pass it, and all data under one directory.
+ * the same flags a Deployment would pass it, wired to the addresses the others report, and
+ * all data under one directory.
  */
 export const devCommand = defineCommand({
   name: 'dev',
@@ -19,57 +24,87 @@ export const devCommand = defineCommand({
     gatewayPort: { help: 'port of the stand-in gateway', default: 8000, parse: port, metavar: 'PORT' },
     grpcPort: { help: 'gRPC port of ext-auth', default: 9001, parse: port, metavar: 'PORT' },
     adminPort: { help: 'port of the ext-auth admin API', default: 8081, parse: port, metavar: 'PORT' },
+    uiPort: { help: 'port of the reviewer queue', default: 8090, parse: port, metavar: 'PORT' },
+    agentPort: { help: 'port of the agent and its chat page', default: 8070, parse: port, metavar: 'PORT' },
   },
   async run(config) {
     const print = (line: string) => process.stdout.write(`${line}\n`);
+    const ports = { 'mcp-port': config.mcpPort, 'gateway-port': config.gatewayPort, 'grpc-port': config.grpcPort, 'admin-port': config.adminPort, 'ui-port': config.uiPort, 'agent-port': config.agentPort };
+    for (const [flag, value] of Object.entries(ports)) await ensureFree(flag, value);
     if (config.reset) {
       rmSync(config.dataDir, { recursive: true, force: true });
       print(`reset: removed ${config.dataDir}`);
     }
+    const logDir = join(config.dataDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
     const reviewer = localReviewer(config.dataDir);
-    const local = ['--host', '127.0.0.1'];
-    const specs: ChildSpec[] = [
-      { name: 'mcp', args: [...local, '--port', String(config.mcpPort), '--data-dir', join(config.dataDir, 'mcp')] },
-      {
+    const local = ['--host', LOCAL];
+
+    const started: StartedChild[] = [];
+    const start = async (spec: ChildSpec) => {
+      print(`starting ${spec.name}…`);
+      const child = await startChild(spec, logDir, print);
+      started.push(child);
+      print(`  ${spec.name} ready at ${child.url}`);
+      return child;
+    };
+    try {
+      const mcp = await start({ name: 'mcp', args: [...local, '--port', String(config.mcpPort), '--data-dir', join(config.dataDir, 'mcp')] });
+      const extAuth = await start({
         name: 'ext-auth',
         args: [...local, '--grpc-port', String(config.grpcPort), '--admin-port', String(config.adminPort), '--data-dir', join(config.dataDir, 'ext-auth'), '--tokens-file', reviewer.tokensFile],
-      },
-      {
+      });
+      const gateway = await start({
         name: 'gateway',
-        args: [...local, '--port', String(config.gatewayPort), '--upstream', `http://127.0.0.1:${config.mcpPort}`, '--ext-auth', `127.0.0.1:${config.grpcPort}`, '--context', 'gate=platform'],
-      },
-    ];
-    const started: StartedChild[] = [];
-    try {
-      for (const spec of specs) {
-        print(`starting ${spec.name}…`);
-        started.push(await startChild(spec, print));
-      }
+        args: [...local, '--port', String(config.gatewayPort), '--upstream', mcp.url, '--ext-auth', `${LOCAL}:${extAuth.listening.grpcPort}`, '--context', 'gate=platform'],
+      });
+      await start({
+        name: 'ui',
+        args: [...local, '--port', String(config.uiPort), '--ext-auth-url', extAuth.url, '--mcp-url', mcp.url],
+        env: { HITL_SESSION_SECRET: reviewer.sessionSecret },
+      });
+      await start({ name: 'agent', args: [...local, '--port', String(config.agentPort), '--gateway-url', gateway.url, '--data-dir', join(config.dataDir, 'agent')] });
     } catch (err) {
-      await stopAll(started.map((s) => s.process));
+      await stopAll(started, print);
       throw err;
     }
+
     let stopping = false;
     for (const child of started) {
       child.process.once('exit', (code) => {
         if (stopping) return;
-        print(`hitl ${child.name} stopped unexpectedly (exit ${code}); stopping everything`);
+        print(`hitl ${child.name} stopped unexpectedly (exit ${code}); see ${join(logDir, `${child.name}.log`)}. Stopping everything.`);
         process.exitCode = 1;
         process.kill(process.pid, 'SIGTERM');
       });
     }
-    const byName = Object.fromEntries(started.map((s) => [s.name, s.url]));
+    const url = Object.fromEntries(started.map((s) => [s.name, s.url]));
+    const model = started.find((s) => s.name === 'agent')?.listening.model;
     print('');
-    print(`  MCP through the gateway   ${byName.gateway}/public/mcp  and  ${byName.gateway}/privileged/mcp (gated)`);
-    print(`  reviewer queue (API)      curl -H 'authorization: Bearer ${reviewer.token}' ${byName['ext-auth']}/pending`);
-    print(`  database state            ${byName.mcp}/state`);
+    print('Open these side by side:');
+    print(`  end-user chat     ${url.agent}/chat   (model: ${model})`);
+    print(`  reviewer queue    ${url.ui}   (sign in with the token ${reviewer.token})`);
     print('');
-    print('Press Ctrl-C to stop everything; npm start again keeps the data, npm start -- --reset starts fresh.');
+    print(`Type "What's in the orders table?" in the chat, then "Truncate the orders table." and "Apply migration v3."`);
+    print(`Database state: ${url.mcp}/state   Logs: ${logDir}`);
+    print('Ctrl-C stops everything; npm start again keeps the data, npm start -- --reset starts fresh.');
     return {
-      close() {
+      async close() {
         stopping = true;
-        return stopAll(started.map((s) => s.process));
+        const { clean } = await stopAll(started, print);
+        if (!clean) process.exitCode = 1;
       },
+      shutdownDeadlineMs: stopAllDeadline(started.length),
     };
   },
 });
+
+/** A busy port is reported with the flag that moves it, before anything starts. */
+function ensureFree(flag: string, value: number): Promise<void> {
+  if (value === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', () => reject(new ConfigError(flag, portInUse(value, LOCAL, flag))));
+    probe.listen(value, LOCAL, () => probe.close(() => resolve()));
+  });
+}

@@ -7,13 +7,17 @@ import { sha256Hex } from '../ext-auth/reviewers.js';
  * The local run's reviewer: a random token made on first start and kept beside the data, so
  * a second `npm start` signs in with the same one. Only its hash goes in the tokens file.
  */
-export function localReviewer(dataDir: string): { name: string; token: string; tokensFile: string } {
+export function localReviewer(dataDir: string): { name: string; token: string; tokensFile: string; sessionSecret: string } {
   mkdirSync(dataDir, { recursive: true });
-  const tokenFile = join(dataDir, 'reviewer-token');
   const tokensFile = join(dataDir, 'tokens.json');
-  if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
-  const token = readFileSync(tokenFile, 'utf8').trim();
+  const token = keptSecret(join(dataDir, 'reviewer-token'));
   const name = 'platform-reviewer';
   writeFileSync(tokensFile, JSON.stringify([{ name, groups: ['platform'], sha256: sha256Hex(token) }], null, 2));
-  return { name, token, tokensFile };
+  // Kept too, so the reviewer stays signed in to the UI across restarts.
+  return { name, token, tokensFile, sessionSecret: keptSecret(join(dataDir, 'ui-session-secret')) };
+}
+
+function keptSecret(path: string): string {
+  if (!existsSync(path)) writeFileSync(path, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  return readFileSync(path, 'utf8').trim();
 }
