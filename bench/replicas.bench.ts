@@ -55,12 +55,14 @@ export async function run(): Promise<BenchSection> {
     '| --- | ---: | --- | ---: | ---: |',
     `| embedded (PGlite) | 1 | the same replica | ${ms(embedded.p50)} | ${ms(embedded.p99)} |`,
   ];
+  const summary: BenchSection['summary'] = [];
   if (db) {
     const shared = await measure(['--database-url', db.url], 3);
+    summary.push(['decision → release across 3 replicas on PostgreSQL', `p50 ${ms(shared.p50)}, p99 ${ms(shared.p99)}`, `one replica, embedded store: p50 ${ms(embedded.p50)}`]);
     lines.push(`| PostgreSQL (LISTEN/NOTIFY) | 3 | replica 1 → replica 3 | ${ms(shared.p50)} | ${ms(shared.p99)} |`);
     await db.drop();
   } else {
     lines.push('', 'PostgreSQL was unreachable; the replica row is missing from this run.');
   }
-  return { title: 'ext-auth replicas: decision → release across replicas', markdown: lines.join('\n') };
+  return { title: 'ext-auth replicas: decision → release across replicas', markdown: lines.join('\n'), summary };
 }

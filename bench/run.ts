@@ -8,6 +8,8 @@ import { cpus, totalmem } from 'node:os';
 export interface BenchSection {
   title: string;
   markdown: string;
+  /** Headline rows for the summary table: what, the figure, and what it is compared with. */
+  summary: [what: string, figure: string, comparedWith: string][];
 }
 
 const only = process.argv[2];
@@ -30,6 +32,10 @@ const doc = [
   '',
   `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine}.`,
   'Every figure is compared with a baseline measured in the same run.',
+  '',
+  '| what | figure | compared with (same run) |',
+  '| --- | --- | --- |',
+  ...sections.flatMap((section) => section.summary.map((row) => `| ${row.join(' | ')} |`)),
   '',
   ...sections.flatMap((s) => [`## ${s.title}`, '', s.markdown, '']),
 ].join('\n');
