@@ -23,12 +23,14 @@ import { HITL_EXTENSION, InvalidResume } from './approval-wire.js';
 import { decisionFrom, isApprovalAnswer, pausedOn, wireOf, type AssistantExecutor } from './executor.js';
 import type { AgentGraph } from './graph.js';
 
+/** The agent's name on its card and on every call it makes through the gateway. */
+export const AGENT_NAME = 'dba-assistant-langgraph';
 const LEGACY_VERSION = '0.3';
 const LEGACY_EXTENSION_HEADER = 'X-A2A-Extensions';
 
 export function agentCard(url: string): AgentCard {
   return AgentCard.fromJSON({
-    name: 'dba-assistant-langgraph',
+    name: AGENT_NAME,
     description: 'DBA assistant for the orders database: queries freely, asks you before emptying a table, and waits for a platform reviewer on migrations.',
     version: '0.1.0',
     supportedInterfaces: duplicateInterfacesForLegacy([{ url, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' }], ['JSONRPC']),

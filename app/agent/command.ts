@@ -4,7 +4,7 @@ import { duration, port, text, url, type FlagValues } from '../shared/flags.js';
 import { listen, withOps } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
 import { openDatabase } from '../shared/sql.js';
-import { a2aApp, agentCard, ApprovalGuard } from './a2a-server.js';
+import { a2aApp, AGENT_NAME, agentCard, ApprovalGuard } from './a2a-server.js';
 import { chatApp } from './chat-page.js';
 import { DurableCheckpointer } from './checkpoints.js';
 import { AssistantExecutor } from './executor.js';
@@ -40,6 +40,7 @@ export type AgentConfig = FlagValues<typeof agentCommand.flags> & { host: string
 export async function startAgent(config: AgentConfig, log: Logger) {
   const tools = await GatewayTools.connect({
     gatewayUrl: config.gatewayUrl,
+    agentName: AGENT_NAME,
     requesterHeader: config.requesterHeader,
     callTimeoutMs: config.toolTimeout,
     connectForMs: config.connectTimeout,

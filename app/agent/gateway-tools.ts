@@ -21,6 +21,8 @@ export type ToolOutcome = { ok: true; text: string } | { ok: false; text: string
 
 export interface GatewayToolsOptions {
   gatewayUrl: string;
+  /** Sent as the User-Agent, so the reviewer queue names the agent that made the call. */
+  agentName: string;
   /** Header naming the chat user on every call, so the gate knows who is asking. */
   requesterHeader: string;
   /** Longer than any human review: a parked call must not time out here first. */
@@ -80,8 +82,8 @@ export class GatewayTools {
 async function connectWithRetry(url: string, options: GatewayToolsOptions, deadline: number): Promise<Client> {
   let waitMs = 250;
   for (;;) {
-    const client = new Client({ name: 'hitl-agent', version: '0.1.0' });
-    const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: gatewayFetch(options.requesterHeader, options.callTimeoutMs) });
+    const client = new Client({ name: options.agentName, version: '0.1.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: gatewayFetch(options) });
     try {
       await client.connect(transport);
       return client;
@@ -95,15 +97,16 @@ async function connectWithRetry(url: string, options: GatewayToolsOptions, deadl
 }
 
 /**
- * The transport's fetch: names the chat user on every request, and waits as long as a call
- * may be parked (fetch's default gives up on response headers after five minutes).
+ * The transport's fetch: names the agent and the chat user on every request, and waits as
+ * long as a call may be parked (fetch's default gives up on response headers after five minutes).
  */
-function gatewayFetch(header: string, callTimeoutMs: number): typeof fetch {
+function gatewayFetch({ agentName, requesterHeader, callTimeoutMs }: GatewayToolsOptions): typeof fetch {
   const dispatcher = new Agent({ headersTimeout: callTimeoutMs, bodyTimeout: callTimeoutMs });
   return ((input: string | URL, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
+    headers.set('user-agent', agentName);
     const user = requester.getStore();
-    if (user) headers.set(header, user);
+    if (user) headers.set(requesterHeader, user);
     return undiciFetch(input, { ...(init as object), headers: Object.fromEntries(headers), dispatcher });
   }) as unknown as typeof fetch;
 }

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HITL_EXTENSION } from '../../app/agent/approval-wire.js';
+import { AGENT_NAME } from '../../app/agent/a2a-server.js';
 import { startAgent } from '../../app/agent/command.js';
 import { createLogger } from '../../app/shared/log.js';
 import { approveAll, chatClient, isCompleted, isPaused, pauseOf, replyText, type ChatClient, type Generation } from '../helpers/a2a.js';
@@ -51,6 +52,7 @@ async function migrateThroughTheGate(ctx: Ctx, client: ChatClient, version: stri
   const { id } = await parked;
   const request = await (await reviewer(ctx).get(`/requests/${id}`)).json();
   assert.is(request.requester, 'erin', 'the gate learns who asked from x-user-id');
+  assert.is(request.callerAgent, AGENT_NAME, 'and which agent called');
   assert.is((await reviewer(ctx).decide(id, approved, reason)).status, 204);
   return reply;
 }

@@ -15,6 +15,7 @@ test('an agent that never reaches the gateway stops with a clear error after ret
   log.warn = ((obj: unknown) => void warnings.push(obj)) as typeof log.warn;
   const error = await GatewayTools.connect({
     gatewayUrl: `http://127.0.0.1:${port}`,
+    agentName: 'dba-assistant-under-test',
     requesterHeader: 'x-user-id',
     callTimeoutMs: 1_000,
     connectForMs: 1_500,

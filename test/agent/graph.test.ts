@@ -21,6 +21,7 @@ it.before(async (ctx) => {
   ctx.stack = await startStack();
   ctx.tools = await GatewayTools.connect({
     gatewayUrl: ctx.stack.gatewayUrl,
+    agentName: 'dba-assistant-under-test',
     requesterHeader: 'x-user-id',
     callTimeoutMs: 60_000,
     connectForMs: 5_000,
