@@ -38,6 +38,8 @@ it.before(async (ctx) => {
     const process = startBinary([
       'ext-auth', '--grpc-port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--database-url', db.url, '--tokens-file', tokens,
       '--data-dir', join(dir.path, `unused-${i}`), '--max-pending', '1000', '--max-pending-per-requester', '1000', '--replica-timeout', '2s',
+      // A case that fails leaves its calls parked; they must not hang the cases after it.
+      '--park-timeout', '2m',
     ]);
     const { url, grpcPort } = (await process.waitForLog((l) => l.msg === 'ext-auth listening')) as { url: string; grpcPort: number };
     ctx.replicas.push({ process, url, client: grpcClient(grpcPort) });
