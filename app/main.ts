@@ -98,6 +98,13 @@ async function main(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // Started by `hitl dev`: if it dies without stopping this service (killed outright), the
+    // channel closes and the service stops rather than run on unsupervised. Its log went
+    // through the supervisor's pipe, which has no reader now, so nothing more is written.
+    process.once('disconnect', () => {
+      log.level = 'silent';
+      stop('supervisor gone');
+    });
   });
 }
 

@@ -28,7 +28,13 @@ const SHOWN_LEVELS = new Set(['warn', 'error', 'fatal']);
  * listening. Its full log goes to `<logDir>/<name>.log`; warnings and errors are also shown.
  */
 export function startChild(spec: ChildSpec, logDir: string, print: (line: string) => void): Promise<StartedChild> {
-  const child = spawn(process.execPath, [process.argv[1], spec.name, ...spec.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...spec.env } });
+  // Its own process group, so a Ctrl-C in the terminal reaches only this supervisor, which then
+  // stops the services in order; the IPC channel lets the child notice if the supervisor dies.
+  const child = spawn(process.execPath, [process.argv[1], spec.name, ...spec.args], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    detached: true,
+    env: { ...process.env, ...spec.env },
+  });
   const label = `[${spec.name}]`.padEnd(11);
   const logFile = createWriteStream(join(logDir, `${spec.name}.log`), { flags: 'a' });
   let stderr = '';

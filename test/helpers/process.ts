@@ -13,11 +13,15 @@ export interface Running {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `node dist/hitl.mjs <args>` and follows its structured log. */
-export function startBinary(args: string[], env: NodeJS.ProcessEnv = {}): Running {
+/**
+ * Starts `node dist/hitl.mjs <args>` and follows its structured log. `ownGroup` makes it lead a
+ * process group of its own, as a command started from a terminal does.
+ */
+export function startBinary(args: string[], env: NodeJS.ProcessEnv = {}, { ownGroup = false } = {}): Running {
   const child = spawn(process.execPath, [BINARY, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: ownGroup,
   });
   const logs: Record<string, unknown>[] = [];
   const waiters: { predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
