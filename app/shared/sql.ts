@@ -93,9 +93,12 @@ const sameTypesAsPglite = {
 async function openPostgres(databaseUrl: string): Promise<Sql> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000, types: sameTypesAsPglite });
   const livenessPool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5000, types: sameTypesAsPglite });
-  // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', () => {});
-  livenessPool.on('error', () => {});
+  // A client losing its connection must not crash the process, whether it sits idle in the pool
+  // or is checked out between two statements of a transaction: the next query reports the loss.
+  for (const p of [pool, livenessPool]) {
+    p.on('error', () => {});
+    p.on('connect', (client) => client.on('error', () => {}));
+  }
   const session = (runner: pg.Pool | pg.PoolClient): SqlSession => ({
     async query(text, params = []) {
       const result = await runner.query({ text, values: params, queryMode: 'extended' } as pg.QueryConfig);
