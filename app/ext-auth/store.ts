@@ -62,7 +62,10 @@ export interface FloodLimits {
 const AUDIT_LOCK = 72_410_002;
 /** Every replica hears every queue change on this channel, delivered when its transaction commits. */
 const CHANGES = 'hitl_changes';
-const SCHEMA_VERSION = 1;
+/** 2 added hitl_pending_counts. */
+const SCHEMA_VERSION = 2;
+/** The row of hitl_pending_counts that counts every pending request. */
+const EVERYONE = '*';
 
 export type ChangeType = 'parked' | 'approval' | Exclude<Status, 'pending'>;
 export interface QueueChange {
@@ -85,6 +88,7 @@ export class ApprovalStore {
       await tx.query(`ALTER TABLE hitl_requests ADD COLUMN IF NOT EXISTS holder text`);
       await tx.query(`CREATE TABLE IF NOT EXISTS hitl_schema_version (version int PRIMARY KEY)`);
       await tx.query(`INSERT INTO hitl_schema_version (version) VALUES ($1) ON CONFLICT DO NOTHING`, [SCHEMA_VERSION]);
+      await rebuildPendingCounts(tx);
     });
   }
 
@@ -129,12 +133,7 @@ export class ApprovalStore {
   async park(request: ApprovalRequest, limits: FloodLimits, holder: string): Promise<void> {
     await this.sql.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-      const { rows } = await tx.query<{ overall: number; mine: number }>(
-        `SELECT count(*)::int AS overall, count(*) FILTER (WHERE requester IS NOT DISTINCT FROM $1)::int AS mine
-           FROM hitl_requests WHERE status = 'pending'`,
-        [request.requester],
-      );
-      const { overall, mine } = rows[0];
+      const { overall, mine } = await pendingCounts(tx, request.requester);
       if (overall >= limits.overall) throw new FloodError(`too many requests waiting for review (${overall}); try later`);
       if (mine >= limits.perRequester) throw new FloodError(`${request.requester ?? 'this caller'} already has ${mine} requests waiting for review`);
       await tx.query(`INSERT INTO hitl_requests (id, status, requester, received_at, data, holder) VALUES ($1, 'pending', $2, $3, $4, $5)`, [
@@ -144,6 +143,7 @@ export class ApprovalStore {
         JSON.stringify(request),
         holder,
       ]);
+      await countPending(tx, request.requester, +1);
       await notify(tx, { type: 'parked', id: request.id });
       await appendAudit(tx, {
         event: 'parked',
@@ -176,6 +176,7 @@ export class ApprovalStore {
       if (!approved) settle(request, 'rejected', reviewer.name, reason, now);
       else if (enough) settle(request, 'approved', request.approvals.map((a) => a.reviewer).join(', '), reason, now);
       await save(tx, request);
+      if (request.status !== 'pending') await countPending(tx, request.requester, -1);
       await appendAudit(tx, {
         event: approved ? (enough ? 'approved' : 'approval_recorded') : 'rejected',
         requestId: id,
@@ -197,6 +198,7 @@ export class ApprovalStore {
       if (!request || request.status !== 'pending') return false;
       settle(request, status, null, reason, new Date().toISOString());
       await save(tx, request);
+      await countPending(tx, request.requester, -1);
       await appendAudit(tx, { event: status, requestId: id, actor: null, detail: { reason } });
       await notify(tx, { type: status, id });
       return true;
@@ -256,6 +258,41 @@ async function load(db: SqlSession, id: string, forUpdate: boolean): Promise<App
 
 async function save(tx: SqlSession, request: ApprovalRequest): Promise<void> {
   await tx.query(`UPDATE hitl_requests SET status = $2, data = $3 WHERE id = $1`, [request.id, request.status, JSON.stringify(request)]);
+}
+
+/*
+ * The flood limits need how many requests wait, overall and per requester, at every park. A
+ * count over the pending rows grows with the queue (parking the 6,000th call took almost three
+ * times as long as the first), so the counts are kept in a table, changed in the transaction
+ * that parks or ends a request, and rebuilt from the requests whenever a replica starts.
+ */
+const scopeOf = (requester: string | null) => (requester === null ? 'anonymous' : `requester:${requester}`);
+
+async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
+  await tx.query(`CREATE TABLE IF NOT EXISTS hitl_pending_counts (scope text PRIMARY KEY, n int NOT NULL)`);
+  await tx.query(`DELETE FROM hitl_pending_counts`);
+  await tx.query(
+    `INSERT INTO hitl_pending_counts (scope, n)
+       SELECT CASE WHEN requester IS NULL THEN 'anonymous' ELSE 'requester:' || requester END, count(*)
+         FROM hitl_requests WHERE status = 'pending' GROUP BY requester
+       UNION ALL SELECT $1, count(*) FROM hitl_requests WHERE status = 'pending'`,
+    [EVERYONE],
+  );
+}
+
+async function pendingCounts(tx: SqlSession, requester: string | null): Promise<{ overall: number; mine: number }> {
+  const { rows } = await tx.query<{ scope: string; n: number }>(`SELECT scope, n FROM hitl_pending_counts WHERE scope IN ($1, $2)`, [EVERYONE, scopeOf(requester)]);
+  const count = (scope: string) => rows.find((r) => r.scope === scope)?.n ?? 0;
+  return { overall: count(EVERYONE), mine: count(scopeOf(requester)) };
+}
+
+/** Callers hold AUDIT_LOCK, as for every other change to the queue. */
+async function countPending(tx: SqlSession, requester: string | null, delta: 1 | -1): Promise<void> {
+  await tx.query(
+    `INSERT INTO hitl_pending_counts (scope, n) VALUES ($1, $3), ($2, $3)
+       ON CONFLICT (scope) DO UPDATE SET n = hitl_pending_counts.n + EXCLUDED.n`,
+    [EVERYONE, scopeOf(requester), delta],
+  );
 }
 
 async function notify(tx: SqlSession, change: QueueChange): Promise<void> {
