@@ -5,7 +5,7 @@
  */
 import { commands } from './commands.js';
 import { ConfigError, commonFlags, flagHelp, parseFlags, type LogLevel } from './shared/flags.js';
-import { createLogger } from './shared/log.js';
+import { createLogger, type Logger } from './shared/log.js';
 import { SHUTDOWN_DEADLINE_MS, type Service, type Subcommand } from './shared/command.js';
 
 function usage(): string {
@@ -54,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const log = createLogger(command.name, config.logLevel as LogLevel);
+  const stop = stopRequested(log);
   let service: Service | void;
   try {
     service = await command.run(config, log);
@@ -70,42 +71,74 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (!service) return Number(process.exitCode ?? 0);
+  stop.started();
+  return stopWhenAsked(service, await stop.reason, log);
+}
 
-  const running = service;
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      const deadline = setTimeout(() => {
-        log.error('shutdown deadline passed; exiting');
-        resolve(1);
-      }, running.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS);
-      running.close().then(
-        () => {
-          clearTimeout(deadline);
-          log.info('stopped');
-          // A service that stopped because something failed has set the exit code already.
-          resolve(Number(process.exitCode ?? 0));
-        },
-        (err) => {
-          clearTimeout(deadline);
-          log.error({ err }, 'shutdown failed');
-          resolve(1);
-        },
-      );
+/**
+ * Resolves with what asked this process to stop. The handlers are in place before the service
+ * starts: a signal sent the moment it reports ready (before `run` has returned) must stop it
+ * gracefully, not kill it. One that comes while it is still starting gives the start
+ * STARTING_GRACE_MS to finish, then the process exits 1.
+ */
+const STARTING_GRACE_MS = 2_000;
+
+function stopRequested(log: Logger): { reason: Promise<string>; started(): void } {
+  let starting = true;
+  let startDeadline: NodeJS.Timeout | undefined;
+  const reason = new Promise<string>((resolve) => {
+    const request = (why: string) => {
+      if (starting) {
+        startDeadline = setTimeout(() => {
+          log.error({ reason: why }, 'asked to stop while starting, and the start did not finish in time');
+          process.exit(1);
+        }, STARTING_GRACE_MS);
+      }
+      resolve(why);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => request('SIGTERM'));
+    process.once('SIGINT', () => request('SIGINT'));
     // Started by `hitl dev`: if it dies without stopping this service (killed outright), the
     // channel closes and the service stops rather than run on unsupervised. Its log went
     // through the supervisor's pipe, which has no reader now, so nothing more is written.
     process.once('disconnect', () => {
       log.level = 'silent';
-      stop('supervisor gone');
+      request('supervisor gone');
     });
   });
+  return {
+    reason,
+    started() {
+      starting = false;
+      clearTimeout(startDeadline);
+    },
+  };
+}
+
+/** Stops `running` within its deadline; resolves with the exit code. */
+async function stopWhenAsked(running: Service, reason: string, log: Logger): Promise<number> {
+  log.info({ signal: reason }, 'shutting down');
+  let deadline: NodeJS.Timeout | undefined;
+  const overdue = new Promise<number>((resolve) => {
+    deadline = setTimeout(() => {
+      log.error('shutdown deadline passed; exiting');
+      resolve(1);
+    }, running.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS);
+  });
+  const stopped = running.close().then(
+    () => {
+      log.info('stopped');
+      // A service that stopped because something failed has set the exit code already.
+      return Number(process.exitCode ?? 0);
+    },
+    (err) => {
+      log.error({ err }, 'shutdown failed');
+      return 1;
+    },
+  );
+  const code = await Promise.race([stopped, overdue]);
+  clearTimeout(deadline);
+  return code;
 }
 
 main(process.argv.slice(2)).then(
