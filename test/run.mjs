@@ -1,24 +1,53 @@
 // Runs every uvu suite under test/ in one process (TypeScript through tsx) and ends with the
-// plain summary line CI reads: "N passed, N failed".
+// plain summary line CI reads: "N passed, N failed". A suite that hangs is stopped after
+// HITL_TEST_DEADLINE_MINUTES (30), naming the file it was in, rather than holding CI until
+// its own limit.
 import { spawn } from 'node:child_process';
 
 const uvu = new URL('../node_modules/uvu/bin.js', import.meta.url).pathname;
 const filter = process.argv.slice(2);
+const deadlineMinutes = Number(process.env.HITL_TEST_DEADLINE_MINUTES ?? 30);
+
+// Its own process group, so that stopping it also stops the servers the tests started.
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', uvu, 'test', filter[0] ?? '.*\\.test\\.ts$', '--ignore', 'helpers'],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } },
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' }, detached: true },
 );
+const stopTests = () => {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    stopTests();
+    process.exit(1);
+  });
+}
+
 let output = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
   output += chunk;
 });
+
+let timedOut = false;
+const deadline = setTimeout(() => {
+  timedOut = true;
+  const files = [...output.matchAll(/([\w./-]+\.test\.ts)/g)];
+  console.log(`\nthe tests ran past ${deadlineMinutes} minutes and were stopped, in ${files.at(-1)?.[1] ?? 'the first file'}`);
+  stopTests();
+}, deadlineMinutes * 60_000);
+
 child.on('close', (code) => {
+  clearTimeout(deadline);
   const count = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1] ?? 0);
   const total = count('Total');
   const passed = count('Passed');
-  const failed = Math.max(total - passed - count('Skipped'), code === 0 ? 0 : 1);
+  const failed = Math.max(total - passed - count('Skipped'), code === 0 && !timedOut ? 0 : 1);
   console.log(`\n${passed} passed, ${failed} failed`);
-  process.exit(code === 0 && failed === 0 ? 0 : 1);
+  process.exit(failed === 0 ? 0 : 1);
 });
