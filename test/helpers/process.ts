@@ -14,11 +14,12 @@ export interface Running {
 }
 
 /**
- * Starts `node dist/hitl.mjs <args>` and follows its structured log. `ownGroup` makes it lead a
- * process group of its own, as a command started from a terminal does.
+ * Starts `node dist/hitl.mjs <args>` (or another copy of the bundle) and follows its structured
+ * log. `ownGroup` makes it lead a process group of its own, as a command started from a
+ * terminal does.
  */
-export function startBinary(args: string[], env: NodeJS.ProcessEnv = {}, { ownGroup = false } = {}): Running {
-  const child = spawn(process.execPath, [BINARY, ...args], {
+export function startBinary(args: string[], env: NodeJS.ProcessEnv = {}, { ownGroup = false, binary = BINARY } = {}): Running {
+  const child = spawn(process.execPath, [binary, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: ownGroup,
