@@ -75,14 +75,14 @@ async function main(argv: string[]): Promise<number> {
   return stopWhenAsked(service, await stop.reason, log);
 }
 
+const STARTING_GRACE_MS = 2_000;
+
 /**
  * Resolves with what asked this process to stop. The handlers are in place before the service
  * starts: a signal sent the moment it reports ready (before `run` has returned) must stop it
  * gracefully, not kill it. One that comes while it is still starting gives the start
  * STARTING_GRACE_MS to finish, then the process exits 1.
  */
-const STARTING_GRACE_MS = 2_000;
-
 function stopRequested(log: Logger): { reason: Promise<string>; started(): void } {
   let starting = true;
   let startDeadline: NodeJS.Timeout | undefined;
