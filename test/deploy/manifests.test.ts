@@ -47,6 +47,11 @@ test('the validator itself reports the object and the path of a mistake', () => 
   broken.spec.traffic.extAuth.failureMode = 'FailSometimes';
   const problems = validate(broken);
   assert.ok(problems.some((p) => p.includes('/spec/traffic/extAuth/failureMode')), problems.join('\n'));
+
+  const deployment = structuredClone(find(synth(), 'Deployment')[0]);
+  deployment.spec.replicas = 'two';
+  const coreProblems = validate(deployment);
+  assert.ok(coreProblems.some((p) => p.includes('/spec/replicas')), coreProblems.join('\n'));
 });
 
 test('the gate policy targets exactly the privileged route, fails closed, forwards the body, caches nothing', () => {
