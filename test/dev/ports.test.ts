@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { freePorts } from '../helpers/dev.js';
 import { runBinary } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -11,8 +12,7 @@ test('npm start with a port in use stops before starting anything and names the 
   const dir = tempDir('dev-ports');
   try {
     // Every other port is left to the system, so only the busy one can be reported.
-    const others = ['--mcp-port', '--gateway-port', '--grpc-port', '--admin-port', '--agent-port'].flatMap((flag) => [flag, '0']);
-    const { code, stderr, stdout } = await runBinary(['dev', '--data-dir', dir.path, ...others, '--ui-port', String(port)]);
+    const { code, stderr, stdout } = await runBinary(['dev', '--data-dir', dir.path, ...freePorts('--ui-port'), '--ui-port', String(port)]);
     assert.is(code, 2);
     assert.match(stderr, new RegExp(`port ${port} on 127.0.0.1 is in use; choose another with --ui-port`));
     assert.not.match(stdout, /starting/, 'nothing was started');

@@ -3,7 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { launchBrowser, watchForScriptAbuse } from '../helpers/browser.js';
-import { startBinary, type Running } from '../helpers/process.js';
+import { printedUrl, startDev } from '../helpers/dev.js';
+import type { Running } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp.js';
 
 interface Ctx {
@@ -18,30 +19,21 @@ interface Ctx {
 
 const it = suite<Ctx>('npm start: the four scenes through the chat and the reviewer queue');
 
-/** Every service on a port the system picks, so the suite runs beside anything. */
-const ports = ['--mcp-port', '--gateway-port', '--grpc-port', '--admin-port', '--ui-port', '--agent-port'].flatMap((flag) => [flag, '0']);
-
-/** The value printed after `label` on one of `hitl dev`'s closing lines. */
-function printed(dev: Running, label: string): string {
-  const line = dev.logs.map((l) => String(l.msg)).find((m) => m.trimStart().startsWith(label));
-  return /https?:\/\/\S+/.exec(line ?? '')?.[0] ?? '';
-}
 
 it.before(async (ctx) => {
   ctx.dir = tempDir('story');
-  ctx.dev = startBinary(['dev', '--data-dir', ctx.dir.path, ...ports], { ANTHROPIC_API_KEY: '' });
-  await ctx.dev.waitForLog((l) => String(l.msg).startsWith('Ctrl-C stops everything'));
+  ctx.dev = await startDev(ctx.dir.path);
   const queueLine = ctx.dev.logs.map((l) => String(l.msg)).find((m) => m.trimStart().startsWith('reviewer queue'))!;
   const token = /token (\S+)\)/.exec(queueLine)![1];
-  ctx.mcpUrl = printed(ctx.dev, 'Database state:').replace(/\/state$/, '');
+  ctx.mcpUrl = printedUrl(ctx.dev, 'Database state:').replace(/\/state$/, '');
 
   ctx.browser = await launchBrowser();
   ctx.chat = await (await ctx.browser.newContext({ viewport: { width: 900, height: 800 } })).newPage();
   ctx.queue = await (await ctx.browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
   ctx.abuse = [watchForScriptAbuse(ctx.chat), watchForScriptAbuse(ctx.queue)];
-  await ctx.chat.goto(printed(ctx.dev, 'end-user chat'));
+  await ctx.chat.goto(printedUrl(ctx.dev, 'end-user chat'));
   await ctx.chat.fill('#user', 'erin');
-  await ctx.queue.goto(printed(ctx.dev, 'reviewer queue'));
+  await ctx.queue.goto(printedUrl(ctx.dev, 'reviewer queue'));
   await ctx.queue.fill('#token', token);
   await ctx.queue.click('form.sign-in button');
   await ctx.queue.waitForSelector('body[data-live=connected]');
@@ -137,9 +129,8 @@ it('a second npm start keeps the data; --reset starts fresh', async (ctx) => {
   const stopped = await ctx.dev.stop('SIGINT');
   assert.is(stopped, 0, `Ctrl-C stops everything cleanly, with both pages still open; hitl dev said:\n${tail(ctx.dev)}`);
   const again = async (...extra: string[]) => {
-    ctx.dev = startBinary(['dev', '--data-dir', ctx.dir.path, ...ports, ...extra], { ANTHROPIC_API_KEY: '' });
-    await ctx.dev.waitForLog((l) => String(l.msg).startsWith('Ctrl-C stops everything'));
-    ctx.mcpUrl = printed(ctx.dev, 'Database state:').replace(/\/state$/, '');
+    ctx.dev = await startDev(ctx.dir.path, { extra });
+    ctx.mcpUrl = printedUrl(ctx.dev, 'Database state:').replace(/\/state$/, '');
     return state(ctx);
   };
   const kept = await again();
