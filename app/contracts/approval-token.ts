@@ -13,8 +13,18 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { readFileSync } from 'node:fs';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 
-/** The request header that carries the token from the approving side to the MCP server. */
+/**
+ * The header that carries a platform approval: ext-auth adds it to the request it allows, and
+ * gateways strip every client-sent `x-hitl-*` header, so only ext-auth can put it there.
+ */
 export const APPROVAL_TOKEN_HEADER = 'x-hitl-approval';
+
+/**
+ * The header that carries the end user's approval from the agent that asked them. It comes
+ * from the client side of the gateway, so it lies outside the stripped `x-hitl-` prefix; its
+ * signature, not its path, is what makes it trustworthy.
+ */
+export const USER_APPROVAL_TOKEN_HEADER = 'x-user-approval';
 
 /** Who approved: a platform reviewer at the gateway, or the end user in their chat. */
 export type ApprovalKind = 'platform' | 'user';
