@@ -3,8 +3,8 @@
  * embedded engine and on PostgreSQL; the same server's /healthz is the HTTP floor.
  */
 import { OrdersDatabase } from '../app/mcp/db/orders.js';
-import { mcpApp } from '../app/mcp/server.js';
-import { listen, withOps } from '../app/shared/http.js';
+import { mcpService } from '../app/mcp/server.js';
+import { listen } from '../app/shared/http.js';
 import { createLogger } from '../app/shared/log.js';
 import { openDatabase } from '../app/shared/sql.js';
 import { freshDatabase } from '../test/helpers/postgres.js';
@@ -25,7 +25,7 @@ async function measure(databaseUrl: string | undefined): Promise<{ level: number
   const dir = tempDir('bench-mcp');
   const sql = await openDatabase({ dataDir: dir.path, databaseUrl });
   const db = await OrdersDatabase.open(sql, { statementTimeoutMs: 5000, rowCap: 500 });
-  const server = await listen(withOps(mcpApp({ db, allowedHosts: [] }), { log: createLogger('mcp', 'silent'), ready: () => sql.ping() }), 0, '127.0.0.1');
+  const server = await listen(mcpService({ db, allowedHosts: [], approvalKeys: { platform: null } }, { log: createLogger('mcp', 'silent'), ready: () => sql.ping() }), 0, '127.0.0.1');
   const callOnce = async () => {
     const res = await fetch(`${server.url}/public/mcp`, {
       method: 'POST',

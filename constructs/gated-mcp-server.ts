@@ -7,7 +7,8 @@ import {
   AgentgatewayPolicySpecTrafficExtAuthFailureMode,
   AgentgatewayPolicySpecTrafficExtAuthForwardBodyMaxSize,
 } from '../imports/agentgatewaypolicy-agentgateway.dev.js';
-import { HttpRoute, HttpRouteSpecRulesMatchesPathType } from '../imports/httproute-gateway.networking.k8s.io.js';
+import { HttpRoute, HttpRouteSpecRulesFiltersType, HttpRouteSpecRulesMatchesPathType } from '../imports/httproute-gateway.networking.k8s.io.js';
+import { APPROVAL_TOKEN_HEADER } from '../app/contracts/approval-token.js';
 import { ReferenceGrant } from '../imports/referencegrant-gateway.networking.k8s.io.js';
 import { RemoteMcpServer, RemoteMcpServerSpecProtocol } from '../imports/remotemcpserver-kagent.dev.js';
 import { fromGateway, type GatewayRef } from './gateway.js';
@@ -54,6 +55,18 @@ export interface McpRemote {
   readonly tools: readonly CatalogueEntry[];
 }
 
+/**
+ * The `x-hitl-*` headers a client might send to pass for the gate. A route filter removes
+ * them by name (Gateway API has no prefix match). agentgateway applies header filters after
+ * ext_authz, so on a gated route the filter would also remove the token ext-auth just added:
+ * there the approval header is left to ext-auth, which overwrites any client value when it
+ * approves and never lets a tool call pass without approving; a forged one cannot verify.
+ */
+function clientSentGateHeaders(endpoint: Endpoint): string[] {
+  const informational = ['x-hitl-approval-id', 'x-hitl-approved-by'];
+  return endpoint.name === 'privileged' ? informational : [APPROVAL_TOKEN_HEADER, ...informational];
+}
+
 /** Smallest body limit that still fits a realistic tool call with its arguments. */
 export const MIN_FORWARDED_BODY = Size.kibibytes(16);
 
@@ -96,14 +109,17 @@ export class GatedMcpServer extends Construct {
       name: this.name,
       image: props.image,
       // The gateway may pass the agent's Host through, so its name is allowed as well as ours.
+      // Only the public key is mounted here: this server verifies approvals and can never sign one.
       args: props.args ?? [
         'mcp', '--port', '8080', '--data-dir', '/data',
         '--allowed-hosts', `${this.name}.${this.namespace}.svc.cluster.local`,
         '--allowed-hosts', new URL(gateway.url).hostname,
+        ...(gate ? ['--approval-verify-key', '/etc/hitl/approval-verify-key/approval.pub'] : ['--no-approval-check']),
       ],
       ports: [{ name: 'http', port: 8080 }],
       healthPort: 'http',
       data: { mountPath: '/data', size: Size.gibibytes(1) },
+      secretFiles: gate ? [{ secretName: gate.approvalPublicKeySecret, mountPath: '/etc/hitl/approval-verify-key' }] : undefined,
     });
 
     const agentNamespace = props.agentNamespace ?? 'kagent';
@@ -142,7 +158,9 @@ export class GatedMcpServer extends Construct {
         parentRefs: [{ name: gateway.name, namespace: gateway.namespace }],
         rules: [
           {
-            matches: [{ path: { type: HttpRouteSpecRulesMatchesPathType.PATH_PREFIX, value: endpoint.prefix } }],
+            // Exactly the endpoint's path: one spelling, the one the MCP server serves.
+            matches: [{ path: { type: HttpRouteSpecRulesMatchesPathType.EXACT, value: endpoint.path } }],
+            filters: [{ type: HttpRouteSpecRulesFiltersType.REQUEST_HEADER_MODIFIER, requestHeaderModifier: { remove: clientSentGateHeaders(endpoint) } }],
             backendRefs: [{ name: this.server.serviceName('http'), port: this.server.port('http') }],
           },
         ],

@@ -16,6 +16,13 @@ export interface HitlPlatformProps {
   readonly reviewerTokens: { secretName: string };
   /** Secret key sealing UI session cookies, shared by UI replicas. */
   readonly sessionSecret: SecretKeyRef;
+  /**
+   * The approval key pair (Ed25519, PEM). `privateKeySecret`, in the platform's namespace with
+   * key `approval.key`, is mounted into ext-auth alone, which signs every approval with it;
+   * `publicKeySecret`, with key `approval.pub`, must exist in each gated MCP server's
+   * namespace under that name, and is mounted into the MCP server alone, which verifies.
+   */
+  readonly approvalKeys: { privateKeySecret: string; publicKeySecret: string };
   /** PostgreSQL URL for requests and audit; required for more than one ext-auth replica. */
   readonly databaseUrl?: SecretKeyRef;
   readonly extAuthReplicas?: number;
@@ -32,6 +39,8 @@ export class HitlPlatform extends Construct {
   readonly extAuth: HitlWorkload;
   readonly ui: HitlWorkload;
   readonly gateway: GatewayRef;
+  /** Name of the Secret (key `approval.pub`) each gated MCP server mounts to verify approvals. */
+  readonly approvalPublicKeySecret: string;
   private planSource?: string;
 
   constructor(scope: Construct, id: string, props: HitlPlatformProps) {
@@ -39,6 +48,7 @@ export class HitlPlatform extends Construct {
     this.namespace = props.namespace ?? 'hitl';
     this.parkTimeout = props.parkTimeout ?? Duration.minutes(10);
     this.gateway = props.gateway;
+    this.approvalPublicKeySecret = props.approvalKeys.publicKeySecret;
     const replicas = props.extAuthReplicas ?? 1;
     if (replicas > 1 && !props.databaseUrl) {
       throw new Error(`HitlPlatform: ${replicas} ext-auth replicas need databaseUrl (PostgreSQL); the embedded store belongs to one process`);
@@ -56,6 +66,7 @@ export class HitlPlatform extends Construct {
         '--admin-port', '8081',
         '--park-timeout', `${this.parkTimeout.toSeconds()}s`,
         '--tokens-file', '/etc/hitl/reviewers/tokens.json',
+        '--approval-key', '/etc/hitl/approval-key/approval.key',
         ...(props.databaseUrl ? [] : ['--data-dir', '/data']),
       ],
       ports: [
@@ -65,7 +76,10 @@ export class HitlPlatform extends Construct {
       healthPort: 'admin',
       replicas,
       secretEnv: props.databaseUrl ? { HITL_DATABASE_URL: props.databaseUrl } : undefined,
-      secretFiles: [{ secretName: props.reviewerTokens.secretName, mountPath: '/etc/hitl/reviewers' }],
+      secretFiles: [
+        { secretName: props.reviewerTokens.secretName, mountPath: '/etc/hitl/reviewers' },
+        { secretName: props.approvalKeys.privateKeySecret, mountPath: '/etc/hitl/approval-key' },
+      ],
       data: props.databaseUrl ? undefined : { mountPath: '/data', size: Size.gibibytes(1) },
     });
 

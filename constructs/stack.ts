@@ -27,6 +27,7 @@ export class HitlStack extends Chart {
       gateway,
       reviewerTokens: { secretName: 'hitl-reviewer-tokens' },
       sessionSecret: { name: 'hitl-ui-session', key: 'secret' },
+      approvalKeys: { privateKeySecret: 'hitl-approval-key', publicKeySecret: 'hitl-approval-verify-key' },
     });
     this.opsTools = new GatedMcpServer(this, 'ops-tools', { image: props.image, gate: this.platform });
     new DeclarativeAgent(this, 'dba-assistant', { modelConfig: props.modelConfig ?? 'default-model-config', servers: [this.opsTools] });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
 import { bool, ConfigError, port, text } from '../shared/flags.js';
 import { portInUse } from '../shared/http.js';
+import { localApprovalKeys } from './approval-keys.js';
 import { localReviewer } from './reviewer-token.js';
 import { startChild, stopAll, stopAllDeadline, type ChildSpec, type StartedChild } from './supervisor.js';
 
@@ -38,6 +39,7 @@ export const devCommand = defineCommand({
     const logDir = join(config.dataDir, 'logs');
     mkdirSync(logDir, { recursive: true });
     const reviewer = localReviewer(config.dataDir);
+    const keys = localApprovalKeys(config.dataDir);
     const local = ['--host', LOCAL];
 
     const started: StartedChild[] = [];
@@ -49,10 +51,13 @@ export const devCommand = defineCommand({
       return child;
     };
     try {
-      const mcp = await start({ name: 'mcp', args: [...local, '--port', String(config.mcpPort), '--data-dir', join(config.dataDir, 'mcp')] });
+      const mcp = await start({
+        name: 'mcp',
+        args: [...local, '--port', String(config.mcpPort), '--data-dir', join(config.dataDir, 'mcp'), '--approval-verify-key', keys.publicKey],
+      });
       const extAuth = await start({
         name: 'ext-auth',
-        args: [...local, '--grpc-port', String(config.grpcPort), '--admin-port', String(config.adminPort), '--data-dir', join(config.dataDir, 'ext-auth'), '--tokens-file', reviewer.tokensFile],
+        args: [...local, '--grpc-port', String(config.grpcPort), '--admin-port', String(config.adminPort), '--data-dir', join(config.dataDir, 'ext-auth'), '--tokens-file', reviewer.tokensFile, '--approval-key', keys.privateKey],
       });
       const gateway = await start({
         name: 'gateway',

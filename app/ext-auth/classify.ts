@@ -95,7 +95,18 @@ function classifyMessages(messages: Record<string, unknown>[], batch: boolean): 
     }
   }
   if (calls.length === 0) return { action: 'pass', reason: `protocol traffic: ${messages.map((m) => m.method).join(', ')}` };
-  return { action: 'park', rpcMethod: batch ? 'batch' : 'tools/call', calls, batch };
+  // A reviewer's card is one decision about one call. MCP 2025-06-18 has no batches; a batch
+  // is read only when it is one call, alone or with notifications, and then as that call.
+  if (calls.length > 1) return deny(`a batch holds ${calls.length} tool calls; send each call alone so each gets its own decision`);
+  if (messages.some((m) => m.method !== 'tools/call' && !isNotification(m))) {
+    return deny('a batch with a tool call may hold only notifications beside it');
+  }
+  return { action: 'park', rpcMethod: 'tools/call', calls, batch };
+}
+
+/** A notification has a notifications/* method and no id: nothing answers it. */
+function isNotification(message: Record<string, unknown>): boolean {
+  return typeof message.method === 'string' && message.method.startsWith('notifications/') && !('id' in message);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
-import { ConfigError, duration, int, port, text, url, type FlagValues } from '../shared/flags.js';
+import { bool, ConfigError, duration, int, port, text, url, type FlagValues } from '../shared/flags.js';
+import { keyFromFlag } from '../shared/key-flags.js';
 import type { Logger } from '../shared/log.js';
 import { listen, withOps } from '../shared/http.js';
 import { openDatabase } from '../shared/sql.js';
@@ -31,7 +32,9 @@ export const extAuthCommand = defineCommand({
     identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name', parse: text, metavar: 'NAME' },
     groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
     requesterHeader: { help: 'request header naming who asked (kagent forwards x-user-id)', default: 'x-user-id', parse: text, metavar: 'NAME' },
-    requesterMetadata: { help: 'metadata_context "namespace.key" naming who asked (e.g. JWT claims)', parse: text, metavar: 'KEY' },
+    requesterMetadata: { help: 'metadata_context "namespace.key" naming who asked (e.g. JWT claims); the header is then ignored', parse: text, metavar: 'KEY' },
+    allowAnonymous: { help: 'park calls that name no requester (any reviewer may approve them) instead of denying them', default: false, parse: bool, metavar: '' },
+    approvalKey: { help: 'Ed25519 private key (PEM) that signs approvals for the MCP server and checkpoints of the audit chain', parse: text, metavar: 'FILE' },
     gate: { help: 'gate name when the policy names none', default: 'platform', parse: text, metavar: 'NAME' },
     approvals: { help: 'distinct approvals needed when the policy says none', default: 1, parse: int({ min: 1, max: 99 }), metavar: 'N' },
     reviewerGroup: { help: 'reviewer group when the policy names none', default: 'platform', parse: text, metavar: 'GROUP' },
@@ -64,6 +67,7 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
     throw new ConfigError('tokens-file', 'reviewers need a way to sign in: give --tokens-file or --identity-header');
   }
   const auth = { tokensFile: config.tokensFile, identityHeader: config.identityHeader, groupsHeader: config.groupsHeader };
+  const approvalKey = config.approvalKey ? keyFromFlag('approval-key', config.approvalKey, 'private') : undefined;
   const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const store = new ApprovalStore(sql);
   await store.init();
@@ -88,6 +92,8 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
     defaults: { gate: config.gate, approvalsRequired: config.approvals, reviewerGroup: config.reviewerGroup },
     requesterHeader: config.requesterHeader.toLowerCase(),
     requesterMetadata: config.requesterMetadata,
+    allowAnonymous: config.allowAnonymous,
+    approvalKey,
     redactHeaders: config.redactHeaders,
     replica,
   });

@@ -2,19 +2,21 @@
  * The gate: turns one Check into pass, deny or park, and holds a parked call until reviewers
  * decide, its time runs out, or the gateway goes away. Decisions arrive from the admin API.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { formatDuration } from '../shared/flags.js';
 import type { Logger } from '../shared/log.js';
+import { approvalHeaders } from './approval-signer.js';
 import { classify, type GatedRequest } from './classify.js';
 import type { GateMetrics } from './metrics.js';
+import { requesterOf } from './requester.js';
 import { FloodError, type ApprovalRequest, type ApprovalStore, type FloodLimits, type QueueChange } from './store.js';
 
 export interface CheckInput extends GatedRequest {
   path: string;
   contextExtensions: Record<string, string>;
-  /** metadata_context.filter_metadata flattened to "namespace.key" → string value. */
-  metadata: Record<string, string>;
+  /** metadata_context.filter_metadata flattened to "namespace.key" → string value, null for a value of another type. */
+  metadata: Record<string, string | null>;
 }
 
 export type CheckAnswer =
@@ -30,8 +32,12 @@ export interface GateOptions {
   /** Policy for requests whose AgentgatewayPolicy sets no contextExtensions. */
   defaults: { gate: string; approvalsRequired: number; reviewerGroup: string };
   requesterHeader: string;
-  /** "namespace.key" in metadata_context, preferred over the header when present. */
+  /** "namespace.key" in metadata_context naming the requester; when set, the only source. */
   requesterMetadata?: string;
+  /** Park calls that name no requester instead of denying them. */
+  allowAnonymous: boolean;
+  /** Signs the approval token the MCP server checks; without it approvals carry no proof. */
+  approvalKey?: KeyObject;
   redactHeaders: readonly string[];
   /** This process's name among the replicas sharing one store. */
   replica: string;
@@ -73,13 +79,19 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
 
   async check(input: CheckInput, cancelled: AbortSignal): Promise<CheckAnswer> {
     const { store, metrics, log } = this.options;
-    const requester = this.requesterOf(input);
+    const identity = requesterOf(
+      { header: this.options.requesterHeader, metadata: this.options.requesterMetadata, allowAnonymous: this.options.allowAnonymous },
+      input.headers,
+      input.metadata,
+    );
+    const requester = identity.ok ? identity.requester : null;
     const policy = this.policyOf(input.contextExtensions);
     if (typeof policy === 'string') return this.deny(input, requester, `gate policy is invalid: ${policy}`);
 
     const verdict = classify(input);
     if (verdict.action === 'pass') return { allowed: true, headers: {} };
     if (verdict.action === 'deny') return this.deny(input, requester, verdict.reason);
+    if (!identity.ok) return this.deny(input, null, identity.reason);
 
     const now = Date.now();
     const request: ApprovalRequest = {
@@ -116,9 +128,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
     metrics.timeToDecision.observe({ outcome: decided.status }, (Date.now() - now) / 1000);
     metrics.decisions.inc({ outcome: decided.status });
     log.info({ id: request.id, outcome: decided.status, by: decided.decidedBy }, 'released');
-    if (decided.status === 'approved') {
-      return { allowed: true, headers: { 'x-hitl-approval-id': decided.id, 'x-hitl-approved-by': decided.decidedBy ?? '' } };
-    }
+    if (decided.status === 'approved') return { allowed: true, headers: await approvalHeaders(decided, this.options.approvalKey) };
     return { allowed: false, httpStatus: 403, reason: decided.reason ?? decided.status, id: decided.id };
   }
 
@@ -170,12 +180,6 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
     await this.options.store.record('denied', null, requester, { reason, method: input.method, path: input.path });
     this.options.metrics.decisions.inc({ outcome: 'classifier_denied' });
     return { allowed: false, httpStatus: 403, reason, id: null };
-  }
-
-  private requesterOf(input: CheckInput): string | null {
-    const fromMetadata = this.options.requesterMetadata ? input.metadata[this.options.requesterMetadata] : undefined;
-    const value = fromMetadata ?? input.headers[this.options.requesterHeader];
-    return value?.trim() ? value.trim() : null;
   }
 
   private policyOf(ext: Record<string, string>): ApprovalRequestPolicy | string {

@@ -69,10 +69,11 @@ function toCheckInput(request: any): CheckInput {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(http.headers ?? {})) headers[name.toLowerCase()] = String(value);
   const raw: Buffer = http.raw_body?.length ? http.raw_body : Buffer.from(http.body ?? '', 'utf8');
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string | null> = {};
   for (const [namespace, struct] of Object.entries<any>(request.attributes?.metadata_context?.filter_metadata ?? {})) {
     for (const [key, value] of Object.entries<any>(struct?.fields ?? {})) {
-      if (typeof value?.string_value === 'string' && value.kind === 'string_value') metadata[`${namespace}.${key}`] = value.string_value;
+      // A value of another type is kept as null: present, but not a name.
+      metadata[`${namespace}.${key}`] = typeof value?.string_value === 'string' && value.kind === 'string_value' ? value.string_value : null;
     }
   }
   return {

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { MiddlewareHandler } from 'hono';
 import { ConfigError } from '../shared/flags.js';
+import { nameKey } from '../shared/names.js';
 
 export interface Reviewer {
   name: string;
@@ -33,7 +34,7 @@ export function loadTokens(path: string): TokenEntry[] {
     throw new ConfigError('tokens-file', `cannot read ${path}: ${(err as Error).message}`);
   }
   if (!Array.isArray(parsed)) throw new ConfigError('tokens-file', `${path} must hold a JSON array`);
-  return parsed.map((entry, i) => {
+  const entries = parsed.map((entry, i): TokenEntry => {
     const ok =
       typeof entry?.name === 'string' &&
       entry.name.trim() !== '' &&
@@ -44,6 +45,15 @@ export function loadTokens(path: string): TokenEntry[] {
     if (!ok) throw new ConfigError('tokens-file', `entry ${i} of ${path} needs name, groups (strings) and sha256 (64 hex digits)`);
     return { name: entry.name, groups: entry.groups, sha256: Buffer.from(entry.sha256, 'hex') };
   });
+  const byKey = new Map<string, string>();
+  for (const { name } of entries) {
+    const earlier = byKey.get(nameKey(name));
+    if (earlier !== undefined) {
+      throw new ConfigError('tokens-file', `${path} names ${JSON.stringify(earlier)} and ${JSON.stringify(name)}, which are the same name; a reviewer must be listed once`);
+    }
+    byKey.set(nameKey(name), name);
+  }
+  return entries;
 }
 
 export function sha256Hex(token: string): string {

@@ -7,6 +7,7 @@
 import type { Sql, SqlSession } from '../shared/sql.js';
 import { GENESIS, chainHash, type AuditEntry, type ChainedEntry } from './audit.js';
 import type { ToolCall } from './classify.js';
+import { nameKey, sameName } from '../shared/names.js';
 
 export type Status = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'abandoned';
 
@@ -149,7 +150,7 @@ export class ApprovalStore {
         event: 'parked',
         requestId: request.id,
         actor: request.requester,
-        detail: { gate: request.gate, tool: request.toolName, args: request.toolArgs, calls: request.calls.length, path: request.path },
+        detail: { gate: request.gate, path: request.path, calls: request.calls.map((call) => ({ tool: call.name, args: call.args })) },
       });
     });
   }
@@ -166,9 +167,9 @@ export class ApprovalStore {
         await appendAudit(tx, { event: 'decision_refused', requestId: id, actor: reviewer.name, detail: { approved, reason, problem } });
         return new DecisionError(status, problem);
       };
-      if (request.requester !== null && request.requester === reviewer.name) return refuse(403, 'a requester cannot decide their own request');
+      if (request.requester !== null && sameName(request.requester, reviewer.name)) return refuse(403, 'a requester cannot decide their own request');
       if (!reviewer.groups.includes(request.reviewerGroup)) return refuse(403, `${reviewer.name} is not in reviewer group ${request.reviewerGroup}`);
-      if (request.approvals.some((a) => a.reviewer === reviewer.name)) return refuse(409, `${reviewer.name} already approved ${id}`);
+      if (request.approvals.some((a) => sameName(a.reviewer, reviewer.name))) return refuse(409, `${reviewer.name} already approved ${id}`);
 
       const now = new Date().toISOString();
       if (approved) request.approvals.push({ reviewer: reviewer.name, reason, at: now });
@@ -266,18 +267,21 @@ async function save(tx: SqlSession, request: ApprovalRequest): Promise<void> {
  * times as long as the first), so the counts are kept in a table, changed in the transaction
  * that parks or ends a request, and rebuilt from the requests whenever a replica starts.
  */
-const scopeOf = (requester: string | null) => (requester === null ? 'anonymous' : `requester:${requester}`);
+/** One requester's scope whatever the spelling of their name (names.ts). */
+const scopeOf = (requester: string | null) => (requester === null ? 'anonymous' : `requester:${nameKey(requester)}`);
 
 async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
   await tx.query(`CREATE TABLE IF NOT EXISTS hitl_pending_counts (scope text PRIMARY KEY, n int NOT NULL)`);
   await tx.query(`DELETE FROM hitl_pending_counts`);
-  await tx.query(
-    `INSERT INTO hitl_pending_counts (scope, n)
-       SELECT CASE WHEN requester IS NULL THEN 'anonymous' ELSE 'requester:' || requester END, count(*)
-         FROM hitl_requests WHERE status = 'pending' GROUP BY requester
-       UNION ALL SELECT $1, count(*) FROM hitl_requests WHERE status = 'pending'`,
-    [EVERYONE],
+  const { rows } = await tx.query<{ requester: string | null; n: number }>(
+    `SELECT requester, count(*)::int AS n FROM hitl_requests WHERE status = 'pending' GROUP BY requester`,
   );
+  const counts = new Map<string, number>([[EVERYONE, 0]]);
+  for (const { requester, n } of rows) {
+    counts.set(scopeOf(requester), (counts.get(scopeOf(requester)) ?? 0) + n);
+    counts.set(EVERYONE, counts.get(EVERYONE)! + n);
+  }
+  for (const [scope, n] of counts) await tx.query(`INSERT INTO hitl_pending_counts (scope, n) VALUES ($1, $2)`, [scope, n]);
 }
 
 async function pendingCounts(tx: SqlSession, requester: string | null): Promise<{ overall: number; mine: number }> {

@@ -4,9 +4,15 @@
  * body forwarded up to a limit (413 past it, ext-auth not called), the Check held as long as
  * it takes, denied responses relayed, OK headers applied, and failure to reach ext-auth
  * failing closed.
+ *
+ * Two things come before any of that, on every route: the request target is rewritten into
+ * its canonical form (canonical-path.ts), which is what is decided on and forwarded, and
+ * every client-sent `x-hitl-*` header is dropped, so only ext-auth can add one.
  */
+import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { Logger } from '../shared/log.js';
+import { canonicalTarget, UnsafePathError } from './canonical-path.js';
 import type { AuthDecision, ExtAuthClient } from './ext-auth-client.js';
 
 export interface ProxyOptions {
@@ -23,9 +29,16 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 
 export function gatewayApp(options: ProxyOptions): Hono {
   const app = new Hono();
   app.all('*', async (c) => {
+    let target: { path: string; query: string };
+    try {
+      target = canonicalTarget(rawTarget(c));
+    } catch (err) {
+      if (!(err instanceof UnsafePathError)) throw err;
+      return c.json({ error: `request target refused: ${err.message}` }, 400);
+    }
     const url = new URL(c.req.url);
-    const gated = options.gates.some((prefix) => url.pathname === prefix || url.pathname.startsWith(`${prefix}/`));
-    if (!gated) return forward(c, options.upstream, c.req.raw.body, []);
+    const gated = options.gates.some((prefix) => target.path === prefix || target.path.startsWith(`${prefix}/`));
+    if (!gated) return forward(c, options.upstream, target, c.req.raw.body, []);
 
     const body = await readLimited(c.req.raw, options.maxBody);
     if (body === 'too large') return c.json({ error: `request body over ${options.maxBody} bytes` }, 413);
@@ -34,10 +47,10 @@ export function gatewayApp(options: ProxyOptions): Hono {
       decision = await options.extAuth.check(
         {
           method: c.req.method,
-          path: url.pathname + url.search,
+          path: target.path + target.query,
           host: url.host,
           scheme: url.protocol.replace(':', ''),
-          headers: checkHeaders(c, url),
+          headers: checkHeaders(c, url, target),
           body,
           contextExtensions: options.context,
         },
@@ -48,20 +61,36 @@ export function gatewayApp(options: ProxyOptions): Hono {
       return c.json({ approved: false, reason: 'approval gate unavailable' }, 403);
     }
     if (!decision.allowed) return new Response(decision.body || null, { status: decision.status, headers: decision.headers });
-    return forward(c, options.upstream, new Uint8Array(body), decision.headers, decision.removeHeaders);
+    return forward(c, options.upstream, target, new Uint8Array(body), decision.headers, decision.removeHeaders);
   });
   return app;
 }
 
+/** The request target exactly as the client sent it, before any URL parser touched it. */
+function rawTarget(c: Context): string {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming?.url === undefined) throw new UnsafePathError('the raw request target is not available');
+  return incoming.url;
+}
+
+/** Only ext-auth may set `x-hitl-*` on the way upstream; a client that sends one is ignored. */
+const isGatewayHeader = (name: string) => name.toLowerCase().startsWith('x-hitl-');
+
+function clientHeaders(c: Context): Headers {
+  const headers = new Headers(c.req.raw.headers);
+  for (const name of [...headers.keys()]) if (isGatewayHeader(name)) headers.delete(name);
+  return headers;
+}
+
 /** Headers as agentgateway sends them: lower-case names, pseudo-headers included. */
-function checkHeaders(c: Context, url: URL): Record<string, string> {
+function checkHeaders(c: Context, url: URL, target: { path: string; query: string }): Record<string, string> {
   const headers: Record<string, string> = {
     ':authority': url.host,
     ':method': c.req.method,
-    ':path': url.pathname + url.search,
+    ':path': target.path + target.query,
     ':scheme': url.protocol.replace(':', ''),
   };
-  c.req.raw.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
+  clientHeaders(c).forEach((value, name) => (headers[name.toLowerCase()] = value));
   return headers;
 }
 
@@ -82,17 +111,17 @@ async function readLimited(request: Request, max: number): Promise<Buffer | 'too
 async function forward(
   c: Context,
   upstream: string,
+  target: { path: string; query: string },
   body: BodyInit | null,
   addHeaders: [string, string][],
   removeHeaders: string[] = [],
 ): Promise<Response> {
-  const url = new URL(c.req.url);
-  const headers = new Headers(c.req.raw.headers);
+  const headers = clientHeaders(c);
   for (const name of [...HOP_BY_HOP, ...removeHeaders]) headers.delete(name);
   for (const [name, value] of addHeaders) headers.set(name, value);
   const hasBody = body !== null && !['GET', 'HEAD'].includes(c.req.method);
   try {
-    const response = await fetch(`${upstream}${url.pathname}${url.search}`, {
+    const response = await fetch(`${upstream}${target.path}${target.query}`, {
       method: c.req.method,
       headers,
       body: hasBody ? body : undefined,

@@ -3,10 +3,13 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { endpoints, findTool, type EndpointName } from '../catalogue.js';
+import type { BoundCall } from '../contracts/tool-call.js';
 import { allowHosts } from '../shared/host-check.js';
+import { withOps, type OpsOptions } from '../shared/http.js';
+import { checkApprovals, type ApprovalKeys, type VerifiedApprovals } from './approval-check.js';
 import { ToolError, type CallContext, type OrdersDatabase } from './db/orders.js';
+import { onlyExactPaths } from './exact-paths.js';
 import { toolsFor } from './tools/index.js';
-import type { ToolContext } from './tools/tool.js';
 
 export const SERVER_VERSION = '0.1.0';
 const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -14,10 +17,24 @@ const MAX_REQUEST_BYTES = 1024 * 1024;
 export interface McpAppOptions {
   db: OrdersDatabase;
   allowedHosts: readonly string[];
+  approvalKeys: ApprovalKeys;
+}
+
+const OPERATIONAL_PATHS = ['/healthz', '/readyz', '/migrations/plan', '/state'];
+
+/**
+ * The whole server: the MCP app with the operational endpoints, behind a guard that answers
+ * 404 to any spelling of a path other than the exact ones served.
+ */
+export function mcpService(options: McpAppOptions, ops: OpsOptions): Hono {
+  const root = new Hono();
+  root.use(onlyExactPaths([...Object.values(endpoints).map((e) => e.path), ...OPERATIONAL_PATHS]));
+  root.route('/', withOps(mcpApp(options), ops));
+  return root;
 }
 
 /** The two MCP endpoints, the migration preview and the state view, as one Hono app. */
-export function mcpApp({ db, allowedHosts }: McpAppOptions): Hono {
+export function mcpApp({ db, allowedHosts, approvalKeys }: McpAppOptions): Hono {
   const app = new Hono();
   app.use(allowHosts(allowedHosts));
 
@@ -30,7 +47,7 @@ export function mcpApp({ db, allowedHosts }: McpAppOptions): Hono {
         onError: (c) =>
           c.json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request body over 1 MiB' } }, 413, { connection: 'close' }),
       }),
-      (c) => handleMcp(c, endpoint.name, db),
+      (c) => handleMcp(c, endpoint.name, db, approvalKeys),
     );
   }
 
@@ -54,17 +71,26 @@ export function mcpApp({ db, allowedHosts }: McpAppOptions): Hono {
  * when no session state is kept. JSON responses rather than SSE keep every tool call one
  * plain HTTP exchange, which is what the gateway's ext-auth sees and holds.
  */
-async function handleMcp(c: Context, endpoint: EndpointName, db: OrdersDatabase): Promise<Response> {
+async function handleMcp(c: Context, endpoint: EndpointName, db: OrdersDatabase, approvalKeys: ApprovalKeys): Promise<Response> {
   const server = new McpServer({ name: `ops-tools-${endpoint}`, version: SERVER_VERSION });
-  const ctx: ToolContext = { db, call: callContext(c) };
+  const sentCalls = await callsSent(c.req.raw);
   for (const tool of toolsFor(endpoint)) {
     const entry = findTool(tool.name)!;
     server.registerTool(
       tool.name,
       { title: entry.title, description: entry.description, inputSchema: tool.inputSchema, annotations: entry.annotations },
-      async (args: Record<string, unknown>) => {
+      async (args: Record<string, unknown>, extra: { requestId: string | number }) => {
         try {
-          const result = await tool.handler(args, ctx);
+          // The approval covers the call as sent, not as the schema parsed it.
+          const sent = sentCalls.get(JSON.stringify(extra.requestId));
+          if (!sent || sent.name !== tool.name) throw new ToolError(`cannot tell which call request ${JSON.stringify(extra.requestId)} is; nothing was run`);
+          const proven = await checkApprovals(approvalKeys, entry.tier, sent, c.req.raw.headers);
+          const call: CallContext = {
+            requestedBy: requesterOf(proven, c.req.header('x-user-id')),
+            approval: proven.platform && { id: proven.platform.approvalId, approvers: proven.platform.approvers },
+            userApproval: proven.user && { id: proven.user.approvalId, approvers: proven.user.approvers },
+          };
+          const result = await tool.handler(args, { db, call });
           return { content: [{ type: 'text' as const, text: JSON.stringify(result) }], structuredContent: result };
         } catch (err) {
           if (!(err instanceof ToolError)) throw err;
@@ -82,10 +108,40 @@ async function handleMcp(c: Context, endpoint: EndpointName, db: OrdersDatabase)
   }
 }
 
-function callContext(c: Context): CallContext {
-  return {
-    requestedBy: c.req.header('x-user-id'),
-    approvalId: c.req.header('x-hitl-approval-id'),
-    approvedBy: c.req.header('x-hitl-approved-by'),
-  };
+/** A signed token names who asked; only without one does the caller's own header say it. */
+function requesterOf(proven: VerifiedApprovals, header: string | undefined): string | undefined {
+  const signed = proven.platform ?? proven.user;
+  return signed ? (signed.requester ?? undefined) : header;
+}
+
+/**
+ * Every tools/call in the request body, by JSON-RPC id, with its arguments exactly as sent.
+ * An id used twice maps to nothing, so neither of its calls can borrow the other's approval.
+ */
+async function callsSent(request: Request): Promise<Map<string, BoundCall>> {
+  const calls = new Map<string, BoundCall>();
+  if (request.method !== 'POST') return calls;
+  let body: unknown;
+  try {
+    body = JSON.parse(await request.clone().text());
+  } catch {
+    return calls;
+  }
+  const seen = new Set<string>();
+  for (const message of Array.isArray(body) ? body : [body]) {
+    if (!isObject(message) || message.method !== 'tools/call' || !isObject(message.params)) continue;
+    const id = JSON.stringify(message.id ?? null);
+    const { name, arguments: args } = message.params;
+    if (seen.has(id) || typeof name !== 'string' || (args !== undefined && !isObject(args))) {
+      calls.delete(id);
+    } else {
+      calls.set(id, { name, args: (args as Record<string, unknown> | undefined) ?? {} });
+    }
+    seen.add(id);
+  }
+  return calls;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -171,7 +171,7 @@ test('a second MCP server with its own gated tier is a few typed lines', () => {
 test('configuration mistakes are reported at synth time', () => {
   const gateway = existingGateway('gw', 'edge');
   const platform = (props: Partial<ConstructorParameters<typeof HitlPlatform>[2]> = {}) =>
-    new HitlPlatform(Testing.chart(), 'p', { image, gateway, reviewerTokens: { secretName: 't' }, sessionSecret: { name: 's', key: 'k' }, ...props });
+    new HitlPlatform(Testing.chart(), 'p', { image, gateway, reviewerTokens: { secretName: 't' }, sessionSecret: { name: 's', key: 'k' }, approvalKeys: { privateKeySecret: 'ak', publicKeySecret: 'av' }, ...props });
 
   assert.throws(() => new GatedMcpServer(Testing.chart(), 'm', { image, gateway }), /run_migration need a platform reviewer, but no gate/);
   assert.throws(() => platform({ extAuthReplicas: 3 }), /3 ext-auth replicas need databaseUrl/);

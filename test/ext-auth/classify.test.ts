@@ -20,7 +20,10 @@ const cases: [string, GatedRequest, 'pass' | 'park' | 'deny', RegExp?][] = [
   ['DELETE of a session passes', { method: 'DELETE', headers: { 'mcp-session-id': 'abc' }, body: new Uint8Array(), size: 0 }, 'pass'],
   ['tools/call parks', post(call('run_migration', { version: 'v3' })), 'park'],
   ['escaped method still parks', post('{"jsonrpc":"2.0","id":1,"method":"tools\\/c\\u0061ll","params":{"name":"run_migration","arguments":{}}}'), 'park'],
-  ['batch with a tools/call parks', post(`[${rpc('ping')},${call('run_migration', { version: 'v3' })}]`), 'park'],
+  ['a batch of one call parks', post(`[${call('run_migration', { version: 'v3' })}]`), 'park'],
+  ['one call with a notification parks', post(`[${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })},${call('run_migration', { version: 'v3' })}]`), 'park'],
+  ['a call behind a ping is denied', post(`[${rpc('ping')},${call('run_migration', { version: 'v3' })}]`), 'deny', /only notifications/],
+  ['two calls in a batch are denied', post(`[${call('run_migration', { version: 'v2' })},${rpc('tools/call', { name: 'run_migration', arguments: { version: 'v4' } }, 2)}]`), 'deny', /holds 2 tool calls/],
   ['batch of harmless frames passes', post(`[${rpc('ping')},${rpc('tools/list', undefined, 2)}]`), 'pass'],
   ['GET without event stream is denied', { method: 'GET', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /event stream/],
   ['DELETE without session is denied', { method: 'DELETE', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /session/],
@@ -57,17 +60,9 @@ for (const [name, request, action, reason] of cases) {
   });
 }
 
-test('a parked batch shows every call in it', () => {
-  const verdict = classify(post(`[${call('run_migration', { version: 'v3' })},${rpc('tools/call', { name: 'run_migration', arguments: { version: 'v4' } }, 2)}]`));
-  assert.equal(verdict, {
-    action: 'park',
-    rpcMethod: 'batch',
-    batch: true,
-    calls: [
-      { rpcId: '1', name: 'run_migration', args: { version: 'v3' } },
-      { rpcId: '2', name: 'run_migration', args: { version: 'v4' } },
-    ],
-  });
+test('a batch of one call with a notification is that call', () => {
+  const verdict = classify(post(`[${call('run_migration', { version: 'v3' })},${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: {} })}]`));
+  assert.equal(verdict, { action: 'park', rpcMethod: 'tools/call', batch: true, calls: [{ rpcId: '1', name: 'run_migration', args: { version: 'v3' } }] });
 });
 
 test.run();

@@ -36,6 +36,8 @@ export function extAuthConfig(dir: string, overrides: Partial<ExtAuthConfig> = {
     groupsHeader: 'x-forwarded-groups',
     requesterHeader: 'x-user-id',
     requesterMetadata: undefined,
+    allowAnonymous: false,
+    approvalKey: undefined,
     gate: 'platform',
     approvals: 1,
     reviewerGroup: 'platform',

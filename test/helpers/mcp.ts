@@ -1,8 +1,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { OrdersDatabase } from '../../app/mcp/db/orders.js';
-import { mcpApp } from '../../app/mcp/server.js';
-import { listen, withOps, type Listening } from '../../app/shared/http.js';
+import type { ApprovalKeys } from '../../app/mcp/approval-check.js';
+import { mcpService } from '../../app/mcp/server.js';
+import { listen, type Listening } from '../../app/shared/http.js';
 import { createLogger } from '../../app/shared/log.js';
 import { openDatabase, type Sql } from '../../app/shared/sql.js';
 
@@ -13,12 +14,22 @@ export interface McpUnderTest {
   close(): Promise<void>;
 }
 
-/** The MCP server in this process, listening on a real loopback port. */
-export async function startMcp(options: { dataDir: string; databaseUrl?: string; rowCap?: number; statementTimeoutMs?: number }): Promise<McpUnderTest> {
+/**
+ * The MCP server in this process, listening on a real loopback port. Without `approvalKeys`
+ * it runs as `--no-approval-check` does, for suites about what the tools do.
+ */
+export async function startMcp(options: {
+  dataDir: string;
+  databaseUrl?: string;
+  rowCap?: number;
+  statementTimeoutMs?: number;
+  approvalKeys?: ApprovalKeys;
+}): Promise<McpUnderTest> {
   const sql = await openDatabase(options);
   const db = await OrdersDatabase.open(sql, { statementTimeoutMs: options.statementTimeoutMs ?? 2000, rowCap: options.rowCap ?? 500 });
   const log = createLogger('mcp', 'silent');
-  const server: Listening = await listen(withOps(mcpApp({ db, allowedHosts: [] }), { log, ready: () => sql.ping() }), 0, '127.0.0.1');
+  const approvalKeys = options.approvalKeys ?? { platform: null };
+  const server: Listening = await listen(mcpService({ db, allowedHosts: [], approvalKeys }, { log, ready: () => sql.ping() }), 0, '127.0.0.1');
   return {
     url: server.url,
     sql,

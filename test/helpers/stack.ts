@@ -6,6 +6,8 @@ import { createLogger } from '../../app/shared/log.js';
 import { extAuthConfig, startGate } from './ext-auth.js';
 import { startMcp, type McpUnderTest } from './mcp.js';
 import { tempDir } from './temp.js';
+import { readVerifyKey } from '../../app/contracts/approval-token.js';
+import { writeApprovalKeys } from './keys.js';
 
 export interface Stack {
   mcp: McpUnderTest;
@@ -14,11 +16,15 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** MCP server, ext-auth and the gateway in this process, each on its own loopback port. */
+/**
+ * MCP server, ext-auth and the gateway in this process, each on its own loopback port, with
+ * one approval key pair: ext-auth signs, the MCP server verifies.
+ */
 export async function startStack(options: { maxBody?: number; context?: Record<string, string>; extAuth?: Partial<ExtAuthConfig> } = {}): Promise<Stack> {
   const dir = tempDir('stack');
-  const mcp = await startMcp({ dataDir: `${dir.path}/mcp` });
-  const ext = await startGate(extAuthConfig(dir.path, options.extAuth));
+  const keys = writeApprovalKeys(dir.path);
+  const mcp = await startMcp({ dataDir: `${dir.path}/mcp`, approvalKeys: { platform: readVerifyKey(keys.publicKey) } });
+  const ext = await startGate(extAuthConfig(dir.path, { approvalKey: keys.privateKey, ...options.extAuth }));
   const gateway = await startGateway(mcp.url, `127.0.0.1:${ext.grpcPort}`, options);
   return {
     mcp,

@@ -47,7 +47,7 @@ test('a port in use is named in a clear message', async () => {
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const port = (blocker.address() as { port: number }).port;
   const dir = tempDir('mcp-port');
-  const run = await runBinary(['mcp', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dir.path]);
+  const run = await runBinary(['mcp', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dir.path, '--no-approval-check']);
   blocker.close();
   dir.remove();
   assert.is(run.code, 1);
@@ -56,7 +56,7 @@ test('a port in use is named in a clear message', async () => {
 
 test('probes, graceful SIGTERM, and a restart keeps data and schema version', async () => {
   const dir = tempDir('mcp-restart');
-  const args = ['mcp', '--port', '0', '--host', '127.0.0.1', '--data-dir', dir.path];
+  const args = ['mcp', '--port', '0', '--host', '127.0.0.1', '--data-dir', dir.path, '--no-approval-check'];
   const first = startBinary(args);
   const { url } = (await first.waitForLog((l) => l.msg === 'mcp listening')) as { url: string };
   assert.equal(await (await fetch(`${url}/healthz`)).json(), { status: 'ok' });

@@ -15,11 +15,19 @@ const SCHEMA_LOCK = 72_410_001;
 /** A failure the caller caused; its message is shown to the agent as a tool error. */
 export class ToolError extends Error {}
 
-/** Who asked for a change and, for gated tools, who approved it (from the gateway's headers). */
+/** An approval a signed token proved: its single-use id and who gave it. */
+export interface ProvenApproval {
+  id: string;
+  approvers: string[];
+}
+
+/** Who asked for a change and who approved it, as far as signed tokens prove it. */
 export interface CallContext {
   requestedBy?: string;
-  approvalId?: string;
-  approvedBy?: string;
+  /** A platform reviewer's approval. */
+  approval?: ProvenApproval;
+  /** The end user's own approval in the chat. */
+  userApproval?: ProvenApproval;
 }
 
 export interface QueryLimits {
@@ -37,6 +45,8 @@ export interface AuditRow {
   requested_by: string | null;
   approval_id: string | null;
   approved_by: string | null;
+  user_approval_id: string | null;
+  user_approved_by: string | null;
 }
 
 export class OrdersDatabase {
@@ -60,6 +70,11 @@ export class OrdersDatabase {
       await tx.query(`CREATE TABLE IF NOT EXISTS audit_log (
         id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), tool text NOT NULL,
         args jsonb NOT NULL, outcome jsonb NOT NULL, requested_by text, approval_id text, approved_by text)`);
+      await tx.query(`ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS user_approval_id text`);
+      await tx.query(`ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS user_approved_by text`);
+      // An approval runs one call once: a second change under the same id cannot commit.
+      await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS audit_log_approval_once ON audit_log (approval_id)`);
+      await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS audit_log_user_approval_once ON audit_log (user_approval_id)`);
       if ((await currentVersion(tx)) !== null) return;
       await applySteps(tx, plan(null, SEED_VERSION));
       await tx.query(`INSERT INTO customers (name, tier) VALUES ('acme', 'gold'), ('globex', 'silver'), ('initech', 'bronze')`);
@@ -101,12 +116,14 @@ export class OrdersDatabase {
     }
     try {
       return await this.sql.transaction(async (tx) => {
+        await claimApprovals(tx, call);
         const deleted = await tx.query(`DELETE FROM ${table}`);
         const result = { truncated: table, rows_deleted: deleted.rowCount };
         await audit(tx, 'truncate_table', { table }, result, call);
         return result;
       });
     } catch (err) {
+      if (err instanceof ToolError) throw err;
       throw new ToolError(`truncate of ${table} failed, nothing was deleted: ${(err as Error).message}`);
     }
   }
@@ -116,6 +133,7 @@ export class OrdersDatabase {
     try {
       return await this.sql.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+        await claimApprovals(tx, call);
         const from = (await currentVersion(tx)) ?? 'none';
         const steps = plan(from, to);
         await applySteps(tx, steps);
@@ -129,6 +147,7 @@ export class OrdersDatabase {
         return result;
       });
     } catch (err) {
+      if (err instanceof ToolError) throw err;
       throw new ToolError(`migration to ${to} failed and was rolled back: ${(err as Error).message}`);
     }
   }
@@ -148,7 +167,7 @@ export class OrdersDatabase {
     }
     const { rows } = await this.sql.query<AuditRow>(
       `SELECT id::int AS id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, tool, args, outcome,
-              requested_by, approval_id, approved_by
+              requested_by, approval_id, approved_by, user_approval_id, user_approved_by
          FROM audit_log ORDER BY id DESC LIMIT $1`,
       [AUDIT_ROWS_SHOWN],
     );
@@ -180,10 +199,33 @@ async function applySteps(tx: SqlSession, steps: MigrationStep[]): Promise<void>
   }
 }
 
+/**
+ * Refuses an approval that already ran a change, inside the change's own transaction. Two
+ * concurrent uses can both pass this look; the unique indexes then fail the second commit.
+ */
+async function claimApprovals(tx: SqlSession, call: CallContext): Promise<void> {
+  const uses: [string, ProvenApproval | undefined][] = [['approval_id', call.approval], ['user_approval_id', call.userApproval]];
+  for (const [column, approval] of uses) {
+    if (!approval) continue;
+    const { rows } = await tx.query(`SELECT 1 FROM audit_log WHERE ${column} = $1`, [approval.id]);
+    if (rows.length) throw new ToolError(`approval ${approval.id} was already used; an approval runs one call once; nothing was run`);
+  }
+}
+
 async function audit(tx: SqlSession, tool: string, args: unknown, outcome: unknown, call: CallContext): Promise<void> {
   await tx.query(
-    `INSERT INTO audit_log (tool, args, outcome, requested_by, approval_id, approved_by) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [tool, JSON.stringify(args), JSON.stringify(outcome), call.requestedBy ?? null, call.approvalId ?? null, call.approvedBy ?? null],
+    `INSERT INTO audit_log (tool, args, outcome, requested_by, approval_id, approved_by, user_approval_id, user_approved_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      tool,
+      JSON.stringify(args),
+      JSON.stringify(outcome),
+      call.requestedBy ?? null,
+      call.approval?.id ?? null,
+      call.approval?.approvers.join(', ') ?? null,
+      call.userApproval?.id ?? null,
+      call.userApproval?.approvers.join(', ') ?? null,
+    ],
   );
 }
 

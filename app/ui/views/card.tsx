@@ -1,3 +1,4 @@
+import { sameName } from '../../shared/names.js';
 import type { ApprovalRequest } from '../admin-client.js';
 import type { PreviewResult } from '../migration-preview.js';
 import { formatSpan, formatTime, OUTCOMES, pretty } from './format.js';
@@ -19,8 +20,8 @@ export interface CardProps {
  */
 export function RequestCard({ request, viewer, preview, notice, now }: CardProps) {
   const headingId = `title-${request.id}`;
-  const ownRequest = request.requester !== null && request.requester === viewer.name;
-  const alreadyApproved = request.approvals.some((a) => a.reviewer === viewer.name);
+  const ownRequest = request.requester !== null && sameName(request.requester, viewer.name);
+  const alreadyApproved = request.approvals.some((a) => sameName(a.reviewer, viewer.name));
   return (
     <article class="card" id={`card-${request.id}`} aria-labelledby={headingId} data-tool={request.toolName}>
       <header>
@@ -36,7 +37,7 @@ export function RequestCard({ request, viewer, preview, notice, now }: CardProps
       </header>
       <dl class="facts">
         <dt>Requested by</dt>
-        <dd>{request.requester ?? 'unknown (no identity on the call)'}</dd>
+        <dd>{request.requester ?? 'anonymous: the call names nobody (the gate allows anonymous requests), so any reviewer may approve it'}</dd>
         <dt>Caller agent</dt>
         <dd>{request.callerAgent ?? 'not named'}</dd>
         <dt>Gate · route</dt>
