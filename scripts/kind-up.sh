@@ -19,7 +19,7 @@ CONTEXT="kind-${CLUSTER}"
 need() {
   command -v "$1" >/dev/null 2>&1 || { echo "kind-up: $1 is required" >&2; exit 1; }
 }
-for tool in docker kind kubectl helm npm; do need "$tool"; done
+for tool in docker kind kubectl helm npm openssl; do need "$tool"; done
 
 step() { printf '\n==> %s\n' "$*"; }
 kube() { kubectl --context "${CONTEXT}" "$@"; }
@@ -85,6 +85,14 @@ fi
 if ! kube -n hitl get secret hitl-ui-session >/dev/null 2>&1; then
   head -c 32 /dev/urandom | base64 | tr -d '\n' | secret_from_stdin hitl hitl-ui-session secret
 fi
+# The approval key pair: the private key only ever exists in ext-auth's Secret; the MCP
+# server's Secret holds the public key, derived from it on every run.
+if ! kube -n hitl get secret hitl-approval-key >/dev/null 2>&1; then
+  openssl genpkey -algorithm ed25519 | secret_from_stdin hitl hitl-approval-key approval.key
+fi
+kube create namespace ops-tools --dry-run=client -o yaml | kube apply -f -
+kube -n hitl get secret hitl-approval-key -o jsonpath='{.data.approval\.key}' | base64 -d | openssl pkey -pubout |
+  secret_from_stdin ops-tools hitl-approval-verify-key approval.pub
 
 step "synthesize and apply (${IMAGE})"
 HITL_IMAGE="${IMAGE}" npm run --silent synth

@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { exportLine } from './audit.js';
+import { JsonError, parseStrictJson } from './strict-json.js';
 import type { Gate, QueueChange } from './gate.js';
 import type { GateMetrics } from './metrics.js';
 import { requireReviewer, type Reviewer, type ReviewerAuthOptions } from './reviewers.js';
@@ -31,11 +32,13 @@ export function adminApp(gate: Gate, store: ApprovalStore, metrics: GateMetrics,
   });
 
   app.post('/decide/:id', async (c) => {
+    // The strict reader: with duplicate keys, which "approved" counts would be a guess.
     let body: unknown;
     try {
-      body = await c.req.json();
-    } catch {
-      return c.json({ error: 'body must be JSON: {"approved": true|false, "reason": "…"}' }, 400);
+      body = parseStrictJson(await c.req.text());
+    } catch (err) {
+      const problem = err instanceof JsonError ? `: ${err.message}` : '';
+      return c.json({ error: `body must be JSON: {"approved": true|false, "reason": "…"}${problem}` }, 400);
     }
     const { approved, reason = '' } = (body ?? {}) as { approved?: unknown; reason?: unknown };
     if (typeof approved !== 'boolean') return c.json({ error: '"approved" must be true or false' }, 400);

@@ -59,7 +59,15 @@ test('the gate policy targets exactly the privileged route, fails closed, forwar
   const policy = only(objects, 'AgentgatewayPolicy');
   assert.equal(policy.spec.targetRefs, [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'ops-tools-privileged' }]);
   const route = only(objects, 'HTTPRoute', 'ops-tools-privileged');
-  assert.is(route.spec.rules[0].matches[0].path.value, '/privileged');
+  assert.equal(route.spec.rules[0].matches, [{ path: { type: 'Exact', value: '/privileged/mcp' } }]);
+  assert.equal(route.spec.rules[0].filters, [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['x-hitl-approval-id', 'x-hitl-approved-by'] } }]);
+  const open = only(objects, 'HTTPRoute', 'ops-tools-public');
+  assert.equal(open.spec.rules[0].matches, [{ path: { type: 'Exact', value: '/public/mcp' } }]);
+  assert.equal(open.spec.rules[0].filters[0].requestHeaderModifier.remove, ['x-hitl-approval', 'x-hitl-approval-id', 'x-hitl-approved-by']);
+  const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name).spec.template.spec;
+  const mounts = (name: string) => deployment(name).volumes.map((v: any) => v.secret?.secretName).filter(Boolean);
+  assert.ok(mounts('hitl-ext-auth').includes('hitl-approval-key') && !mounts('hitl-ext-auth').includes('hitl-approval-verify-key'), 'only ext-auth holds the private key');
+  assert.equal(mounts('ops-tools'), ['hitl-approval-verify-key'], 'the MCP server holds only the public key');
   const extAuth = policy.spec.traffic.extAuth;
   assert.is(extAuth.failureMode, 'FailClosed');
   assert.ok(extAuth.forwardBody.maxSize >= 16 * 1024);

@@ -202,7 +202,7 @@ for (const engine of ['embedded', 'postgres'] as const) {
     assert.equal(after.audit.map((r: any) => r.tool), ['run_migration', 'run_migration', 'run_migration', 'run_migration']);
   });
 
-  it('scene 2: truncate_table deletes every row and audits who approved it', async (ctx) => {
+  it('scene 2: truncate_table deletes every row; plain approval headers are not believed', async (ctx) => {
     if (!ctx.mcp) return;
     const approved = await connectClient(`${ctx.mcp.url}/public/mcp`, {
       'x-user-id': 'alice',
@@ -217,7 +217,7 @@ for (const engine of ['embedded', 'postgres'] as const) {
     const [row] = after.audit;
     assert.equal(
       [row.tool, row.args, row.outcome.rows_deleted, row.requested_by, row.approval_id, row.approved_by],
-      ['truncate_table', { table: 'orders' }, 3, 'alice', 'req-42', 'dba-bob'],
+      ['truncate_table', { table: 'orders' }, 3, 'alice', null, null],
     );
   });
 
