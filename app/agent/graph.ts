@@ -7,6 +7,7 @@
 import { AIMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import { Annotation, END, interrupt, MessagesAnnotation, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { findTool, needsUserApproval } from '../catalogue.js';
+import type { GateDetails } from '../contracts/denial.js';
 import { verdictFor, type ActionRequest, type ApprovalDecision } from './approval-wire.js';
 import type { GatewayTools } from './gateway-tools.js';
 
@@ -60,7 +61,9 @@ export function buildGraph({ model, tools, checkpointer }: { model: AgentModel; 
     for (const call of turn.tool_calls ?? []) {
       if (answered.has(call.id!)) continue;
       const outcome = await tools.asUser(state.user, () => tools.call(call.name, call.args));
-      results.push(new ToolMessage({ tool_call_id: call.id!, name: call.name, content: outcome.text, status: outcome.ok ? 'success' : 'error' }));
+      // The gate's details ride along as the artifact: the model reads the text, the chat the details.
+      const artifact = outcome.ok ? undefined : outcome.gate;
+      results.push(new ToolMessage({ tool_call_id: call.id!, name: call.name, content: outcome.text, status: outcome.ok ? 'success' : 'error', artifact }));
     }
     return { messages: results };
   }
@@ -77,3 +80,12 @@ export function buildGraph({ model, tools, checkpointer }: { model: AgentModel; 
 }
 
 export type AgentGraph = ReturnType<typeof buildGraph>;
+
+/** The gateway's "waiting for a platform reviewer" answer among this turn's tool results, if any. */
+export function waitingOn(messages: BaseMessage[]): GateDetails | undefined {
+  for (let i = messages.length - 1; i >= 0 && messages[i].getType() !== 'human'; i--) {
+    const artifact = (messages[i] as ToolMessage).artifact as GateDetails | undefined;
+    if (messages[i].getType() === 'tool' && artifact?.status === 'waiting') return artifact;
+  }
+  return undefined;
+}
