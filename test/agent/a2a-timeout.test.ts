@@ -73,7 +73,8 @@ it.before(async (ctx) => {
   ctx.agent = await startAgent(
     {
       port: 0, host: '127.0.0.1', gatewayUrl: ctx.stack.gatewayUrl, dataDir: ctx.dir.path, databaseUrl: undefined, model: 'offline',
-      publicUrl: undefined, requesterHeader: 'x-user-id', toolTimeout: 60_000, connectTimeout: 5_000,
+      publicUrl: undefined, requesterHeader: 'x-user-id', jwtJwks: undefined, jwtIssuer: undefined, jwtAudience: undefined, anonymousUser: undefined,
+      toolTimeout: 60_000, connectTimeout: 5_000,
     },
     createLogger('agent', 'silent'),
   );
