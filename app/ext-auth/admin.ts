@@ -8,17 +8,21 @@ import { exportLine } from './audit.js';
 import type { Gate, QueueChange } from './gate.js';
 import type { GateMetrics } from './metrics.js';
 import { requireReviewer, type Reviewer, type ReviewerAuthOptions } from './reviewers.js';
+import { requireLiveSession, sessionApi, watchSession } from './session-api.js';
+import type { ReviewerSessions } from './sessions.js';
 import { DecisionError, ENDED_STATUSES, type ApprovalStore, type Status } from './store.js';
 
 const MAX_REASON = 2000;
 
 /** `shutdown` ends every live event stream, so stopping the server need not wait for them. */
-export function adminApp(gate: Gate, store: ApprovalStore, metrics: GateMetrics, auth: ReviewerAuthOptions, shutdown: AbortSignal): Hono {
+export function adminApp(gate: Gate, store: ApprovalStore, sessions: ReviewerSessions, metrics: GateMetrics, auth: ReviewerAuthOptions, shutdown: AbortSignal): Hono {
   const app = new Hono<{ Variables: { reviewer: Reviewer } }>();
 
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
 
   app.use(requireReviewer(auth));
+  app.use(requireLiveSession(sessions));
+  app.route('/', sessionApi(sessions));
 
   // Lets a front end check a credential and learn whose it is without acting on anything.
   app.get('/whoami', (c) => c.json(c.get('reviewer')));
@@ -72,11 +76,14 @@ export function adminApp(gate: Gate, store: ApprovalStore, metrics: GateMetrics,
       const send = (change: QueueChange) => void stream.writeSSE({ event: 'change', data: JSON.stringify(change) });
       gate.on('change', send);
       const heartbeat = setInterval(() => void stream.write(': keep-alive\n\n'), 15_000);
+      const session = watchSession(c, sessions);
       await stream.writeSSE({ event: 'ready', data: '{}' });
       await new Promise<void>((resolve) => {
         stream.onAbort(resolve);
         shutdown.addEventListener('abort', () => resolve(), { once: true });
+        void session.ended.then(resolve);
       });
+      session.stop();
       clearInterval(heartbeat);
       gate.off('change', send);
     });

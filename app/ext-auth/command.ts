@@ -12,6 +12,7 @@ import { verifyChain, type ChainedEntry } from './audit.js';
 import { Gate } from './gate.js';
 import { serveGrpc } from './grpc.js';
 import { createMetrics } from './metrics.js';
+import { ReviewerSessions } from './sessions.js';
 import { ApprovalStore } from './store.js';
 
 const storageFlags = {
@@ -63,10 +64,24 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
   if (!config.tokensFile && !config.identityHeader) {
     throw new ConfigError('tokens-file', 'reviewers need a way to sign in: give --tokens-file or --identity-header');
   }
-  const auth = { tokensFile: config.tokensFile, identityHeader: config.identityHeader, groupsHeader: config.groupsHeader };
   const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const store = new ApprovalStore(sql);
   await store.init();
+  const sessions = new ReviewerSessions(sql);
+  await sessions.init();
+  const auth = {
+    tokensFile: config.tokensFile,
+    identityHeader: config.identityHeader,
+    groupsHeader: config.groupsHeader,
+    // A token taken out of the file also ends every session signed in with it.
+    onTokensChanged: (listed: { sha256: string[] } | { problem: string }) => {
+      if ('problem' in listed) return log.error({ err: listed.problem }, 'the tokens file cannot be read; no reviewer token is accepted until it is fixed');
+      sessions
+        .endUnlisted(listed.sha256)
+        .then((count) => log.info({ tokens: listed.sha256.length, sessionsEnded: count }, 'tokens file read again'))
+        .catch((err) => log.error({ err: (err as Error).message }, 'could not end the sessions of revoked tokens'));
+    },
+  };
   // The embedded store is opened by one process at a time, so whatever is pending belongs to a
   // process that is gone. On PostgreSQL other replicas may be holding calls: the sweep below
   // abandons only those whose replica stopped its heartbeat.
@@ -102,7 +117,7 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       .catch((err) => log.warn({ err: (err as Error).message }, 'sweep failed'));
   }, config.replicaTimeout / 2);
   const shuttingDown = new AbortController();
-  const admin = await listen(withOps(adminApp(gate, store, metrics, auth, shuttingDown.signal), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
+  const admin = await listen(withOps(adminApp(gate, store, sessions, metrics, auth, shuttingDown.signal), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
   const grpcServer = await serveGrpc(gate, metrics, log, config.grpcPort, config.host);
   return {
     adminUrl: admin.url,
