@@ -146,6 +146,19 @@ it('a model that repeats a call the user rejected cannot: the user is not asked 
   assert.ok((await dbState(ctx)).row_counts.customers > 0);
 });
 
+it('a tool the catalogue does not know pauses for the user before anything is sent', async (ctx) => {
+  const unknownCaller = { invoke: async (messages: BaseMessage[]) =>
+    messages.at(-1)!.getType() === 'tool'
+      ? new AIMessage(String(messages.at(-1)!.content))
+      : new AIMessage({ content: '', tool_calls: [{ name: 'drop_database', args: { name: 'orders' }, id: 'c1', type: 'tool_call' }] }) };
+  const graph = buildGraph({ model: unknownCaller, tools: ctx.tools, checkpointer: new MemorySaver() });
+  const config = { configurable: { thread_id: `t${++thread}` } };
+  const paused = await graph.invoke({ messages: [new HumanMessage('Drop the orders database.')], user: 'erin' }, config);
+  assert.equal(pauses(paused).map((p) => p.value.action_requests.map((a: any) => a.name)), [['drop_database']]);
+  const done = await graph.invoke(new Command({ resume: { decision_type: 'approve' } }), config);
+  assert.is(lastText(done), 'there is no tool named drop_database');
+});
+
 it('a refusal binds only its own turn: the same request asked anew is sent again', async (ctx) => {
   const config = { configurable: { thread_id: `t${++thread}` } };
   await ctx.stubborn.invoke({ messages: [new HumanMessage('Truncate the customers table.')], user: 'erin' }, config);
