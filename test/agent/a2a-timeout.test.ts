@@ -13,6 +13,7 @@ import { startAgent } from '../../app/agent/command.js';
 import { createLogger } from '../../app/shared/log.js';
 import { chatClient, isCompleted, replyText } from '../helpers/a2a.js';
 import { launchBrowser, watchForScriptAbuse } from '../helpers/browser.js';
+import { screenshotPath } from '../helpers/screenshots.js';
 import { admin, nextChange } from '../helpers/ext-auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/temp.js';
@@ -143,7 +144,7 @@ it('the chat page shows the call waiting for a platform reviewer, with a button 
     const waiting = page.locator('.bubble.waiting');
     await waiting.waitFor();
     assert.match((await waiting.locator('.waiting-note').textContent())!, new RegExp(`Waiting for a platform reviewer \\(request ${id}, open until `));
-    await page.screenshot({ path: 'docs/img/chat-waiting.png', fullPage: true });
+    await page.screenshot({ path: screenshotPath('chat-waiting.png'), fullPage: true });
     await admin(ctx.stack.ext.adminUrl, 'bob').decide(id, true, 'ok');
     await waiting.locator('button.try-again').click();
     await page.locator('.bubble.agent >> text=migrated v3 → v4').waitFor();
