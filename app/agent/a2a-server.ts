@@ -7,12 +7,11 @@
 import { AgentCard, Extensions, formatSSEErrorEvent, formatSSEEvent, SSE_HEADERS, TaskState, type SendMessageRequest } from '@a2a-js/sdk';
 import { duplicateInterfacesForLegacy } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
-import { RequestMalformedError } from '@a2a-js/sdk/errors';
+import { RequestMalformedError, TaskNotFoundError } from '@a2a-js/sdk/errors';
 import {
   DefaultRequestHandler,
   defaultServerCallContextBuilder,
   JsonRpcTransportHandler,
-  UnauthenticatedUser,
   validateVersion,
   type ServerCallContext,
   type TaskStore,
@@ -20,6 +19,7 @@ import {
 import { Hono, type Context } from 'hono';
 import { stream } from 'hono/streaming';
 import { HITL_EXTENSION, InvalidResume } from './approval-wire.js';
+import { ownerOf, Unidentified, type CallerIdentity } from './caller-identity.js';
 import { decisionFrom, isApprovalAnswer, pausedOn, wireOf, type AssistantExecutor } from './executor.js';
 import type { AgentGraph } from './graph.js';
 
@@ -28,8 +28,15 @@ export const AGENT_NAME = 'dba-assistant-langgraph';
 const LEGACY_VERSION = '0.3';
 const LEGACY_EXTENSION_HEADER = 'X-A2A-Extensions';
 
-export function agentCard(url: string): AgentCard {
+/** How callers prove who they are, when the agent takes the user from a bearer JWT. */
+const BEARER_JWT = { description: 'a JWT naming the user in its sub claim', scheme: 'Bearer', bearerFormat: 'JWT' };
+
+export function agentCard(url: string, requiresJwt = false): AgentCard {
   return AgentCard.fromJSON({
+    ...(requiresJwt && {
+      securitySchemes: { bearer: { httpAuthSecurityScheme: BEARER_JWT } },
+      securityRequirements: [{ schemes: { bearer: { list: [] } } }],
+    }),
     name: AGENT_NAME,
     description: 'DBA assistant for the orders database: queries freely, asks you before emptying a table, and waits for a platform reviewer on migrations.',
     version: '0.1.0',
@@ -57,6 +64,10 @@ function legacyCard(card: AgentCard, url: string) {
     defaultInputModes: card.defaultInputModes,
     defaultOutputModes: card.defaultOutputModes,
     skills: card.skills.map((s) => ({ id: s.id, name: s.name, description: s.description, tags: s.tags, examples: s.examples })),
+    ...(card.securityRequirements.length && {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: BEARER_JWT.bearerFormat, description: BEARER_JWT.description } },
+      security: [{ bearer: [] }],
+    }),
   };
 }
 
@@ -112,8 +123,10 @@ export class ApprovalGuard extends DefaultRequestHandler {
     const message = params.message;
     if (!message) return;
     const task = message.taskId ? await this.tasks.load(message.taskId, context) : undefined;
+    // Another user's task is not there for this caller: the same answer as an id never used.
+    if (message.taskId && !task) throw new TaskNotFoundError(`Task not found: ${message.taskId}`);
     const conversation = task?.contextId || message.contextId;
-    const waiting = conversation ? await pausedOn(this.graph, conversation) : [];
+    const waiting = conversation ? await pausedOn(this.graph, ownerOf(context)!, conversation) : [];
     if (task?.status?.state !== TaskState.TASK_STATE_INPUT_REQUIRED || !waiting.length) {
       if (isApprovalAnswer(message)) throw new RequestMalformedError(`task ${message.taskId || '(none)'} is not waiting for an approval; this answer is stale and resumes nothing`);
       // A new request on a conversation that is still paused would start a turn over the
@@ -132,7 +145,7 @@ export class ApprovalGuard extends DefaultRequestHandler {
   }
 }
 
-export function a2aApp(handler: ApprovalGuard, cardFor: (origin: string) => AgentCard): Hono {
+export function a2aApp(handler: ApprovalGuard, cardFor: (origin: string) => AgentCard, identity: CallerIdentity): Hono {
   const v1 = new JsonRpcTransportHandler(handler);
   const legacy = new LegacyJsonRpcTransportHandler(handler);
   const app = new Hono();
@@ -153,10 +166,19 @@ export function a2aApp(handler: ApprovalGuard, cardFor: (origin: string) => Agen
     } catch {
       return c.json({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'the body is not JSON' } });
     }
+    let user;
+    try {
+      user = await identity.identify(c.req.raw.headers);
+    } catch (err) {
+      if (!(err instanceof Unidentified)) throw err;
+      // Every task belongs to someone: a request naming nobody could read or answer anyone's.
+      const challenge = identity.usesJwt ? { 'www-authenticate': 'Bearer realm="hitl-agent"' } : undefined;
+      return c.json({ jsonrpc: '2.0', id: body.id ?? null, error: { code: -32600, message: `who is asking? ${err.message}` } }, 401, challenge);
+    }
     const extensions = (useLegacy ? c.req.header(LEGACY_EXTENSION_HEADER) : undefined) ?? c.req.header('a2a-extensions');
     const context = defaultServerCallContextBuilder({
       extensions: Extensions.parseServiceParameter(extensions),
-      user: new UnauthenticatedUser(),
+      user,
       headers: Object.fromEntries(c.req.raw.headers),
       requestedVersion: c.req.header('a2a-version'),
     });

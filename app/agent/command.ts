@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
-import { duration, port, text, url, type FlagValues } from '../shared/flags.js';
+import { ConfigError, duration, port, text, url, type FlagValues } from '../shared/flags.js';
 import { listen, withOps } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
 import { openDatabase } from '../shared/sql.js';
 import { a2aApp, AGENT_NAME, agentCard, ApprovalGuard } from './a2a-server.js';
+import { CallerIdentity } from './caller-identity.js';
 import { chatApp } from './chat-page.js';
 import { DurableCheckpointer } from './checkpoints.js';
 import { AssistantExecutor } from './executor.js';
@@ -24,7 +25,11 @@ export const agentCommand = defineCommand({
     databaseUrl: { help: 'keep them in this PostgreSQL instead', parse: url(['postgres:', 'postgresql:']), metavar: 'URL' },
     model: { help: 'Anthropic model, used when ANTHROPIC_API_KEY is set', default: 'claude-sonnet-4-5', parse: text, metavar: 'NAME' },
     publicUrl: { help: 'the URL the agent card advertises (default: where it listens)', parse: url(), metavar: 'URL' },
-    requesterHeader: { help: 'A2A request header naming the chat user, forwarded on tool calls', default: 'x-user-id', parse: text, metavar: 'NAME' },
+    requesterHeader: { help: 'A2A request header naming the chat user (kagent sets x-user-id), forwarded on tool calls', default: 'x-user-id', parse: text, metavar: 'NAME' },
+    jwtJwks: { help: 'take the user from a bearer JWT verified with this JWKS (file or URL) instead of the header', parse: text, metavar: 'FILE|URL' },
+    jwtIssuer: { help: 'with --jwt-jwks: the issuer a token must name', parse: text, metavar: 'ISS' },
+    jwtAudience: { help: 'with --jwt-jwks: the audience a token must name', parse: text, metavar: 'AUD' },
+    anonymousUser: { help: 'the user of requests that name none (a local single-user chat); unset, they are refused', parse: text, metavar: 'NAME' },
     toolTimeout: duration('how long one tool call may take; longer than the gate\'s park timeout', '15m'),
     connectTimeout: duration('how long to keep trying to reach the gateway at start', '60s'),
   },
@@ -38,6 +43,14 @@ export const agentCommand = defineCommand({
 export type AgentConfig = FlagValues<typeof agentCommand.flags> & { host: string };
 
 export async function startAgent(config: AgentConfig, log: Logger) {
+  if ((config.jwtIssuer || config.jwtAudience) && !config.jwtJwks) throw new ConfigError('jwt-jwks', 'is needed to check --jwt-issuer and --jwt-audience');
+  const identity = new CallerIdentity({
+    requesterHeader: config.requesterHeader.toLowerCase(),
+    anonymousUser: config.anonymousUser,
+    jwks: config.jwtJwks,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+  });
   const tools = await GatewayTools.connect({
     gatewayUrl: config.gatewayUrl,
     agentName: AGENT_NAME,
@@ -53,9 +66,9 @@ export async function startAgent(config: AgentConfig, log: Logger) {
     const graph = buildGraph({ model: model.chat, tools, checkpointer: new DurableCheckpointer(sql) });
     const tasks = new SqlTaskStore(sql);
     // Without --public-url the card names the address it was fetched from.
-    const cardFor = (origin: string) => agentCard(config.publicUrl ?? `${origin}/`);
-    const guard = new ApprovalGuard(cardFor('http://127.0.0.1'), tasks, new AssistantExecutor(graph, config.requesterHeader, log), graph);
-    const app = withOps(a2aApp(guard, cardFor).route('/', chatApp()), { log, ready: () => sql.ping() });
+    const cardFor = (origin: string) => agentCard(config.publicUrl ?? `${origin}/`, identity.usesJwt);
+    const guard = new ApprovalGuard(cardFor('http://127.0.0.1'), tasks, new AssistantExecutor(graph, log), graph);
+    const app = withOps(a2aApp(guard, cardFor, identity).route('/', chatApp()), { log, ready: () => sql.ping() });
     const server = await listen(app, config.port, config.host);
     return {
       url: server.url,

@@ -10,16 +10,22 @@ import { HumanMessage } from '@langchain/core/messages';
 import { Command } from '@langchain/langgraph';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/log.js';
+import { ownerOf } from './caller-identity.js';
 import { extensionPause, extensionResume, HITL_EXTENSION, legacyPause, legacyResume, type ActionRequest, type ApprovalDecision } from './approval-wire.js';
-import { needsTheUser, type AgentGraph, type ApprovalInterrupt } from './graph.js';
+import { GATE_META_KEY } from '../contracts/denial.js';
+import { needsTheUser, waitingOn, type AgentGraph, type ApprovalInterrupt } from './graph.js';
 
 export type Wire = 'legacy' | 'extension';
 
-const threadOf = (contextId: string) => ({ configurable: { thread_id: contextId } });
+/**
+ * A conversation's graph thread is its user's: two users sending the same contextId reach two
+ * different threads, so nobody can continue, read or answer someone else's conversation.
+ */
+const threadOf = (user: string, contextId: string) => ({ configurable: { thread_id: JSON.stringify([user, contextId]) } });
 
-/** The calls a conversation's graph is paused on, if it is paused. */
-export async function pausedOn(graph: AgentGraph, contextId: string): Promise<ActionRequest[]> {
-  const snapshot = await graph.getState(threadOf(contextId));
+/** The calls a user's conversation is paused on, if it is paused. */
+export async function pausedOn(graph: AgentGraph, user: string, contextId: string): Promise<ActionRequest[]> {
+  const snapshot = await graph.getState(threadOf(user, contextId));
   return snapshot.tasks.flatMap((t) => t.interrupts.flatMap((i) => (i.value as ApprovalInterrupt).action_requests));
 }
 
@@ -42,12 +48,14 @@ export function isApprovalAnswer(message: A2AMessage): boolean {
 export class AssistantExecutor implements AgentExecutor {
   constructor(
     private readonly graph: AgentGraph,
-    private readonly requesterHeader: string,
     private readonly log: Logger,
   ) {}
 
   async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { taskId, contextId } = request;
+    // The A2A endpoint identifies every caller before a task runs (caller-identity.ts).
+    const user = ownerOf(request.context)!;
+    const thread = threadOf(user, contextId);
     const wire = wireOf(request.context);
     if (wire === 'extension') request.context.addActivatedExtension(HITL_EXTENSION);
     const say = (state: TaskState, parts: Part[] = [], metadata?: Record<string, unknown>) =>
@@ -73,28 +81,30 @@ export class AssistantExecutor implements AgentExecutor {
           : { id: taskId, contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: now }, artifacts: [], history: [request.userMessage], metadata: {} },
       ),
     );
-    const pending = request.task?.status?.state === TaskState.TASK_STATE_INPUT_REQUIRED ? await pausedOn(this.graph, contextId) : [];
+    const pending = request.task?.status?.state === TaskState.TASK_STATE_INPUT_REQUIRED ? await pausedOn(this.graph, user, contextId) : [];
     const input = pending.length
       ? new Command<ApprovalDecision>({ resume: decisionFrom(request.userMessage, pending, wire) })
-      : { messages: [new HumanMessage(textOf(request.userMessage))], user: this.requesterOf(request) };
+      : { messages: [new HumanMessage(textOf(request.userMessage))], user };
 
     try {
       say(TaskState.TASK_STATE_WORKING);
-      for await (const update of await this.graph.stream(input as Parameters<AgentGraph['stream']>[0], { ...threadOf(contextId), streamMode: 'updates' })) {
+      for await (const update of await this.graph.stream(input as Parameters<AgentGraph['stream']>[0], { ...thread, streamMode: 'updates' })) {
         const calls = (update as { think?: { messages: { tool_calls?: { name: string }[] }[] } }).think?.messages[0]?.tool_calls ?? [];
         // Shown while calls that need nobody in the chat run, which for a call gated at the
         // gateway means while a platform reviewer decides.
         const running = calls.filter((c) => !needsTheUser(c.name));
         if (running.length) say(TaskState.TASK_STATE_WORKING, [text(`executing ${running.map((c) => c.name).join(', ')}…`)]);
       }
-      const paused = await pausedOn(this.graph, contextId);
+      const paused = await pausedOn(this.graph, user, contextId);
       if (paused.length) {
         const ask = text(`Approval needed: ${paused.map((a) => a.name).join(', ')}`);
         if (wire === 'extension') say(TaskState.TASK_STATE_INPUT_REQUIRED, [ask], { [HITL_EXTENSION]: extensionPause(paused) });
         else say(TaskState.TASK_STATE_INPUT_REQUIRED, [ask, ...legacyPause(paused).map((c) => part({ $case: 'data', value: c.data }, c.metadata))]);
       } else {
-        const { values } = await this.graph.getState(threadOf(contextId));
-        say(TaskState.TASK_STATE_COMPLETED, [text(String(values.messages.at(-1)?.content ?? ''))]);
+        const { values } = await this.graph.getState(thread);
+        // A call the gateway left waiting for a platform reviewer: the chat offers to try it again.
+        const waiting = waitingOn(values.messages);
+        say(TaskState.TASK_STATE_COMPLETED, [text(String(values.messages.at(-1)?.content ?? ''))], waiting ? { [GATE_META_KEY]: waiting } : undefined);
       }
     } catch (err) {
       this.log.error({ taskId, err: (err as Error).message }, 'task failed');
@@ -107,12 +117,6 @@ export class AssistantExecutor implements AgentExecutor {
     bus.finished();
     this.log.info({ taskId }, 'cancel requested; a running tool call cannot be taken back');
   }
-
-  private requesterOf(request: RequestContext): string {
-    const headers = request.context.state.get('headers') as Record<string, string | string[] | undefined> | undefined;
-    const value = headers?.[this.requesterHeader];
-    return (Array.isArray(value) ? value[0] : value)?.trim() || 'chat-user';
-  }
 }
 
 function part(content: Part['content'], metadata?: Record<string, unknown>): Part {
@@ -122,7 +126,8 @@ function part(content: Part['content'], metadata?: Record<string, unknown>): Par
 const text = (value: string) => part({ $case: 'text', value });
 
 function agentMessage(taskId: string, contextId: string, parts: Part[], metadata?: Record<string, unknown>): A2AMessage {
-  return { messageId: randomUUID(), taskId, contextId, role: Role.ROLE_AGENT, parts, metadata, extensions: metadata ? [HITL_EXTENSION] : [], referenceTaskIds: [] };
+  const extensions = metadata?.[HITL_EXTENSION] ? [HITL_EXTENSION] : [];
+  return { messageId: randomUUID(), taskId, contextId, role: Role.ROLE_AGENT, parts, metadata, extensions, referenceTaskIds: [] };
 }
 
 function textOf(message: A2AMessage): string {

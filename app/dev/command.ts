@@ -68,7 +68,11 @@ export const devCommand = defineCommand({
         args: [...local, '--port', String(config.uiPort), '--ext-auth-url', extAuth.url, '--mcp-url', mcp.url],
         env: { HITL_SESSION_SECRET: reviewer.sessionSecret },
       });
-      await start({ name: 'agent', args: [...local, '--port', String(config.agentPort), '--gateway-url', gateway.url, '--data-dir', join(config.dataDir, 'agent')] });
+      // The local chat has one user and no kagent in front to name them.
+      await start({
+        name: 'agent',
+        args: [...local, '--port', String(config.agentPort), '--gateway-url', gateway.url, '--data-dir', join(config.dataDir, 'agent'), '--anonymous-user', 'local-user'],
+      });
     } catch (err) {
       await stopAll(started, print);
       throw err;

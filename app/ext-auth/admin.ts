@@ -9,26 +9,31 @@ import { JsonError, parseStrictJson } from './strict-json.js';
 import type { Gate, QueueChange } from './gate.js';
 import type { GateMetrics } from './metrics.js';
 import { requireReviewer, type Reviewer, type ReviewerAuthOptions } from './reviewers.js';
-import { DecisionError, ENDED_STATUSES, type ApprovalStore, type Status } from './store.js';
+import { formatDuration } from '../shared/flags.js';
+import { requireLiveSession, sessionApi, watchSession } from './session-api.js';
+import type { ReviewerSessions } from './sessions.js';
+import { DecisionError, ENDED_STATUSES, type ApprovalRequest, type ApprovalStore, type Status } from './store.js';
 
 const MAX_REASON = 2000;
 
 /** `shutdown` ends every live event stream, so stopping the server need not wait for them. */
-export function adminApp(gate: Gate, store: ApprovalStore, metrics: GateMetrics, auth: ReviewerAuthOptions, shutdown: AbortSignal): Hono {
+export function adminApp(gate: Gate, store: ApprovalStore, sessions: ReviewerSessions, metrics: GateMetrics, auth: ReviewerAuthOptions, shutdown: AbortSignal): Hono {
   const app = new Hono<{ Variables: { reviewer: Reviewer } }>();
 
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
 
   app.use(requireReviewer(auth));
+  app.use(requireLiveSession(sessions));
+  app.route('/', sessionApi(sessions));
 
   // Lets a front end check a credential and learn whose it is without acting on anything.
   app.get('/whoami', (c) => c.json(c.get('reviewer')));
 
-  app.get('/pending', async (c) => c.json({ pending: await store.pending() }));
+  app.get('/pending', async (c) => c.json({ pending: (await store.pending()).map(withDeferral) }));
 
   app.get('/requests/:id', async (c) => {
     const request = await store.get(c.req.param('id'));
-    return request ? c.json(request) : c.json({ error: `no request ${c.req.param('id')}` }, 404);
+    return request ? c.json(withDeferral(request)) : c.json({ error: `no request ${c.req.param('id')}` }, 404);
   });
 
   app.post('/decide/:id', async (c) => {
@@ -75,17 +80,35 @@ export function adminApp(gate: Gate, store: ApprovalStore, metrics: GateMetrics,
       const send = (change: QueueChange) => void stream.writeSSE({ event: 'change', data: JSON.stringify(change) });
       gate.on('change', send);
       const heartbeat = setInterval(() => void stream.write(': keep-alive\n\n'), 15_000);
+      const session = watchSession(c, sessions);
       await stream.writeSSE({ event: 'ready', data: '{}' });
       await new Promise<void>((resolve) => {
         stream.onAbort(resolve);
         shutdown.addEventListener('abort', () => resolve(), { once: true });
+        void session.ended.then(resolve);
       });
+      session.stop();
       clearInterval(heartbeat);
       gate.off('change', send);
     });
   });
 
   return app as unknown as Hono;
+}
+
+/**
+ * A pending request whose callers the gate stopped holding says so in words too: when they
+ * stopped waiting, and what an approval now does.
+ */
+function withDeferral(request: ApprovalRequest): ApprovalRequest & { deferral?: { callerStoppedAt: string; onApproval: string } } {
+  if (request.status !== 'pending' || request.waiting > 0 || !request.callerStoppedAt) return request;
+  return {
+    ...request,
+    deferral: {
+      callerStoppedAt: request.callerStoppedAt,
+      onApproval: `lets the same call from the same requester through once, within ${formatDuration(request.grantTtlSeconds * 1000)} of the approval`,
+    },
+  };
 }
 
 function clampInt(raw: string | undefined, fallback: number, min: number, max: number): number {

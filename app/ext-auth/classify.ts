@@ -82,6 +82,8 @@ function classifyMessages(messages: Record<string, unknown>[], batch: boolean): 
   const calls: ToolCall[] = [];
   for (const message of messages) {
     if (message.jsonrpc !== '2.0') return deny('not a JSON-RPC 2.0 message');
+    // A client answering a server's request (sampling, elicitation, roots): it cannot call a tool.
+    if (isResponse(message)) continue;
     const method = message.method;
     if (typeof method !== 'string') return deny('JSON-RPC message without a string method');
     if (method === 'tools/call') {
@@ -94,7 +96,7 @@ function classifyMessages(messages: Record<string, unknown>[], batch: boolean): 
       return deny(`method ${JSON.stringify(method)} is not known to be harmless`);
     }
   }
-  if (calls.length === 0) return { action: 'pass', reason: `protocol traffic: ${messages.map((m) => m.method).join(', ')}` };
+  if (calls.length === 0) return { action: 'pass', reason: `protocol traffic: ${messages.map((m) => m.method ?? 'response').join(', ')}` };
   // A reviewer's card is one decision about one call. MCP 2025-06-18 has no batches; a batch
   // is read only when it is one call, alone or with notifications, and then as that call.
   if (calls.length > 1) return deny(`a batch holds ${calls.length} tool calls; send each call alone so each gets its own decision`);
@@ -107,6 +109,20 @@ function classifyMessages(messages: Record<string, unknown>[], batch: boolean): 
 /** A notification has a notifications/* method and no id: nothing answers it. */
 function isNotification(message: Record<string, unknown>): boolean {
   return typeof message.method === 'string' && message.method.startsWith('notifications/') && !('id' in message);
+}
+
+const RESPONSE_KEYS = new Set(['jsonrpc', 'id', 'result', 'error']);
+
+/** A JSON-RPC response: an id and exactly one of result or error, and nothing else (no method). */
+function isResponse(message: Record<string, unknown>): boolean {
+  const keys = Object.keys(message);
+  const id = message.id;
+  return (
+    keys.every((key) => RESPONSE_KEYS.has(key)) &&
+    (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) &&
+    ('result' in message) !== ('error' in message) &&
+    (!('error' in message) || isObject(message.error))
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

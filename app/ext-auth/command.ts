@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
-import { bool, ConfigError, duration, int, port, text, url, type FlagValues } from '../shared/flags.js';
+import { bool, ConfigError, duration, int, oneOf, port, text, url, type FlagValues } from '../shared/flags.js';
 import { keyFromFlag } from '../shared/key-flags.js';
 import type { Logger } from '../shared/log.js';
 import { listen, withOps } from '../shared/http.js';
@@ -13,6 +13,7 @@ import { verifyChain, type ChainedEntry } from './audit.js';
 import { Gate } from './gate.js';
 import { serveGrpc } from './grpc.js';
 import { createMetrics } from './metrics.js';
+import { ReviewerSessions } from './sessions.js';
 import { ApprovalStore } from './store.js';
 
 const storageFlags = {
@@ -28,6 +29,17 @@ export const extAuthCommand = defineCommand({
     adminPort: { help: 'HTTP port of the reviewers\' admin API', default: 8081, parse: port, metavar: 'PORT' },
     ...storageFlags,
     parkTimeout: duration('how long a call waits for reviewers before it is denied', '10m'),
+    hold: duration(
+      'how long one call is held at the gateway; then it is answered "waiting for a platform reviewer" and stays queued until --park-timeout (keep it under the callers\' own timeouts: kagent cuts a chat turn at 3m)',
+      '150s',
+    ),
+    grantTtl: duration('how long an approval given after the hold lets the same call through once, and a rejection answers identical calls at once', '15m'),
+    denyAs: {
+      help: 'answer a refused tool call as its own JSON-RPC tool error with HTTP 200 (jsonrpc: MCP clients show the model why), or with 403/429 (http)',
+      default: 'jsonrpc' as const,
+      parse: oneOf('jsonrpc', 'http'),
+      metavar: 'jsonrpc|http',
+    },
     tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token}', parse: text, metavar: 'FILE' },
     identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name', parse: text, metavar: 'NAME' },
     groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
@@ -66,11 +78,25 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
   if (!config.tokensFile && !config.identityHeader) {
     throw new ConfigError('tokens-file', 'reviewers need a way to sign in: give --tokens-file or --identity-header');
   }
-  const auth = { tokensFile: config.tokensFile, identityHeader: config.identityHeader, groupsHeader: config.groupsHeader };
   const approvalKey = config.approvalKey ? keyFromFlag('approval-key', config.approvalKey, 'private') : undefined;
   const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const store = new ApprovalStore(sql);
   await store.init();
+  const sessions = new ReviewerSessions(sql);
+  await sessions.init();
+  const auth = {
+    tokensFile: config.tokensFile,
+    identityHeader: config.identityHeader,
+    groupsHeader: config.groupsHeader,
+    // A token taken out of the file also ends every session signed in with it.
+    onTokensChanged: (listed: { sha256: string[] } | { problem: string }) => {
+      if ('problem' in listed) return log.error({ err: listed.problem }, 'the tokens file cannot be read; no reviewer token is accepted until it is fixed');
+      sessions
+        .endUnlisted(listed.sha256)
+        .then((count) => log.info({ tokens: listed.sha256.length, sessionsEnded: count }, 'tokens file read again'))
+        .catch((err) => log.error({ err: (err as Error).message }, 'could not end the sessions of revoked tokens'));
+    },
+  };
   // The embedded store is opened by one process at a time, so whatever is pending belongs to a
   // process that is gone. On PostgreSQL other replicas may be holding calls: the sweep below
   // abandons only those whose replica stopped its heartbeat.
@@ -88,8 +114,11 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
     log,
     metrics,
     parkTimeoutMs: config.parkTimeout,
+    holdMs: config.hold,
+    grantTtlMs: config.grantTtl,
     flood: { overall: config.maxPending, perRequester: config.maxPendingPerRequester },
     defaults: { gate: config.gate, approvalsRequired: config.approvals, reviewerGroup: config.reviewerGroup },
+    denyAs: config.denyAs,
     requesterHeader: config.requesterHeader.toLowerCase(),
     requesterMetadata: config.requesterMetadata,
     allowAnonymous: config.allowAnonymous,
@@ -106,9 +135,13 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       .sweepDeadReplicas(config.replicaTimeout)
       .then((ids) => ids.length && log.warn({ ids }, 'calls held by a dead replica recorded as abandoned'))
       .catch((err) => log.warn({ err: (err as Error).message }, 'sweep failed'));
+    store
+      .expireOverdue()
+      .then((ids) => ids.length && log.info({ ids }, 'queued requests nobody held timed out'))
+      .catch((err) => log.warn({ err: (err as Error).message }, 'expiry sweep failed'));
   }, config.replicaTimeout / 2);
   const shuttingDown = new AbortController();
-  const admin = await listen(withOps(adminApp(gate, store, metrics, auth, shuttingDown.signal), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
+  const admin = await listen(withOps(adminApp(gate, store, sessions, metrics, auth, shuttingDown.signal), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
   const grpcServer = await serveGrpc(gate, metrics, log, config.grpcPort, config.host);
   return {
     adminUrl: admin.url,

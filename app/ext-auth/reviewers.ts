@@ -4,7 +4,7 @@
  * enabled, through an identity header set by a trusted authenticating proxy.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { MiddlewareHandler } from 'hono';
 import { ConfigError } from '../shared/flags.js';
 import { nameKey } from '../shared/names.js';
@@ -24,6 +24,11 @@ export interface ReviewerAuthOptions {
   identityHeader?: string;
   /** Header carrying that reviewer's comma-separated groups. */
   groupsHeader: string;
+  /**
+   * Called after the tokens file changed on disk and was read again, with the SHA-256 of every
+   * token it now lists, or with the reason it could not be read (then no token is accepted).
+   */
+  onTokensChanged?: (listed: { sha256: string[] } | { problem: string }) => void;
 }
 
 export function loadTokens(path: string): TokenEntry[] {
@@ -60,12 +65,53 @@ export function sha256Hex(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/**
+ * The tokens file as it is on disk now: read again whenever it changes (a Kubernetes Secret
+ * update, or an edit), so removing a token revokes it without a restart. A file that can no
+ * longer be read accepts no token until it is fixed: on a gate, doubt means deny.
+ */
+class TokensFile {
+  private entries: TokenEntry[];
+  private version: string;
+
+  constructor(
+    private readonly path: string,
+    private readonly onChanged: ReviewerAuthOptions['onTokensChanged'],
+  ) {
+    this.entries = loadTokens(path);
+    this.version = this.versionOnDisk();
+  }
+
+  current(): TokenEntry[] {
+    const version = this.versionOnDisk();
+    if (version === this.version) return this.entries;
+    this.version = version;
+    try {
+      this.entries = loadTokens(this.path);
+      this.onChanged?.({ sha256: this.entries.map((e) => e.sha256.toString('hex')) });
+    } catch (err) {
+      this.entries = [];
+      this.onChanged?.({ problem: (err as Error).message });
+    }
+    return this.entries;
+  }
+
+  private versionOnDisk(): string {
+    try {
+      const stat = statSync(this.path);
+      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  }
+}
+
 /** Sets c.get('reviewer') or answers 401. */
 export function requireReviewer(options: ReviewerAuthOptions): MiddlewareHandler<{ Variables: { reviewer: Reviewer } }> {
-  const tokens = options.tokensFile ? loadTokens(options.tokensFile) : [];
+  const tokens = options.tokensFile ? new TokensFile(options.tokensFile, options.onTokensChanged) : undefined;
   const identityHeader = options.identityHeader?.toLowerCase();
   return async (c, next) => {
-    const reviewer = fromBearer(c.req.header('authorization'), tokens) ?? fromProxy(c.req.raw.headers, identityHeader, options.groupsHeader);
+    const reviewer = fromBearer(c.req.header('authorization'), tokens?.current() ?? []) ?? fromProxy(c.req.raw.headers, identityHeader, options.groupsHeader);
     if (!reviewer) {
       return c.json({ error: 'a reviewer credential is required' }, 401, { 'www-authenticate': 'Bearer realm="hitl"' });
     }

@@ -18,7 +18,7 @@ export const gatewayCommand = defineCommand({
     upstream: { help: 'base URL of the MCP server', default: 'http://127.0.0.1:8080', parse: url(), metavar: 'URL' },
     extAuth: { help: 'host:port of the ext-auth gRPC server', default: '127.0.0.1:9001', parse: hostPort, metavar: 'HOST:PORT' },
     gate: { help: 'path prefix that needs ext-auth', repeatable: true, default: ['/privileged'], parse: text, metavar: 'PREFIX' },
-    maxBody: { help: 'largest body forwarded to ext-auth; larger is refused with 413', default: 65536, parse: int({ min: 1, max: 16 * 1024 * 1024 }), metavar: 'BYTES' },
+    maxBody: { help: 'largest body forwarded to ext-auth; a longer one is cut to this and sent with size -1, as agentgateway does', default: 65536, parse: int({ min: 1, max: 16 * 1024 * 1024 }), metavar: 'BYTES' },
     context: { help: 'context_extensions entry sent with every Check', repeatable: true, parse: keyValue, metavar: 'KEY=VALUE' },
   },
   async run(config, log) {

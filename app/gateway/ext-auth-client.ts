@@ -12,6 +12,8 @@ export interface CheckAttributes {
   scheme: string;
   headers: Record<string, string>;
   body: Buffer;
+  /** The original body's size, or -1 when `body` was cut. */
+  size: number;
   contextExtensions: Record<string, string>;
 }
 
@@ -35,7 +37,7 @@ export class ExtAuthClient {
             scheme: attributes.scheme,
             protocol: 'HTTP/1.1',
             headers: attributes.headers,
-            size: attributes.body.length,
+            size: attributes.size,
             raw_body: attributes.body,
           },
         },

@@ -1,9 +1,9 @@
 /**
  * A stand-in for agentgateway on one machine: routes every path to the MCP server, and on
- * gated prefixes asks ext-auth first, with agentgateway's semantics (contracts.md §1):
- * body forwarded up to a limit (413 past it, ext-auth not called), the Check held as long as
- * it takes, denied responses relayed, OK headers applied, and failure to reach ext-auth
- * failing closed.
+ * gated prefixes asks ext-auth first, with agentgateway's semantics: the body forwarded up to
+ * a limit (a longer one cut to the limit and sent with size -1, never refused here), the Check
+ * held as long as it takes, denied responses relayed as they are, OK headers overwriting the
+ * client's (an empty value skipped), and failure to reach ext-auth failing closed.
  *
  * Two things come before any of that, on every route: the request target is rewritten into
  * its canonical form (canonical-path.ts), which is what is decided on and forwarded, and
@@ -40,8 +40,7 @@ export function gatewayApp(options: ProxyOptions): Hono {
     const gated = options.gates.some((prefix) => target.path === prefix || target.path.startsWith(`${prefix}/`));
     if (!gated) return forward(c, options.upstream, target, c.req.raw.body, []);
 
-    const body = await readLimited(c.req.raw, options.maxBody);
-    if (body === 'too large') return c.json({ error: `request body over ${options.maxBody} bytes` }, 413);
+    const body = await bufferPrefix(c.req.raw, options.maxBody);
     let decision: AuthDecision;
     try {
       decision = await options.extAuth.check(
@@ -51,7 +50,8 @@ export function gatewayApp(options: ProxyOptions): Hono {
           host: url.host,
           scheme: url.protocol.replace(':', ''),
           headers: checkHeaders(c, url, target),
-          body,
+          body: body.prefix,
+          size: body.cut ? -1 : body.prefix.length,
           contextExtensions: options.context,
         },
         c.req.raw.signal,
@@ -61,7 +61,7 @@ export function gatewayApp(options: ProxyOptions): Hono {
       return c.json({ approved: false, reason: 'approval gate unavailable' }, 403);
     }
     if (!decision.allowed) return new Response(decision.body || null, { status: decision.status, headers: decision.headers });
-    return forward(c, options.upstream, target, new Uint8Array(body), decision.headers, decision.removeHeaders);
+    return forward(c, options.upstream, target, body.whole, okHeaders(decision.headers), decision.removeHeaders);
   });
   return app;
 }
@@ -94,18 +94,51 @@ function checkHeaders(c: Context, url: URL, target: { path: string; query: strin
   return headers;
 }
 
-async function readLimited(request: Request, max: number): Promise<Buffer | 'too large'> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > max) return 'too large';
-  if (!request.body) return Buffer.alloc(0);
+interface BufferedBody {
+  /** At most the limit's worth of bytes: what ext-auth sees. */
+  prefix: Buffer;
+  /** Whether the body went on past the limit. */
+  cut: boolean;
+  /** The whole body for the upstream: the buffered prefix, then the rest as it streams in. */
+  whole: BodyInit | null;
+}
+
+/**
+ * Reads up to `max` bytes of the body for the Check, as agentgateway does with partial bodies
+ * allowed: a longer body is not refused, ext-auth gets its first `max` bytes and size -1.
+ */
+async function bufferPrefix(request: Request, max: number): Promise<BufferedBody> {
+  if (!request.body) return { prefix: Buffer.alloc(0), cut: false, whole: null };
+  const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > max) return 'too large';
-    chunks.push(chunk);
+  while (size <= max) {
+    const { done, value } = await reader.read();
+    if (done) {
+      const all = Buffer.concat(chunks);
+      return { prefix: all, cut: false, whole: all };
+    }
+    chunks.push(value);
+    size += value.length;
   }
-  return Buffer.concat(chunks);
+  const read = Buffer.concat(chunks);
+  const whole = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(read);
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return { prefix: read.subarray(0, max), cut: true, whole };
+}
+
+/** agentgateway skips an OK header whose value is empty, so the client's own value goes through. */
+function okHeaders(headers: [string, string][]): [string, string][] {
+  return headers.filter(([, value]) => value !== '');
 }
 
 async function forward(

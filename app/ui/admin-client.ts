@@ -2,6 +2,7 @@
  * The ext-auth admin API as the UI uses it, always on behalf of one reviewer: their bearer
  * token, or the identity an authenticating proxy vouched for, is forwarded on every call.
  */
+import { REVIEWER_SESSION_HEADER, type OpenedSession, type SessionLimits } from '../contracts/reviewer-session.js';
 import type { ApprovalRequest, QueueChange, Status } from '../ext-auth/store.js';
 import type { Credential } from './session.js';
 
@@ -43,6 +44,17 @@ export class AdminClient {
 
   whoami(as: Credential): Promise<ReviewerIdentity> {
     return this.json('/whoami', as);
+  }
+
+  /** Opens the server-side session a sign-in lasts for. */
+  async openSession(as: Credential, limits: SessionLimits): Promise<OpenedSession> {
+    const response = await this.call('/sessions', as, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(limits) });
+    return (await response.json()) as OpenedSession;
+  }
+
+  /** Ends the session `as` names, so its cookie opens nothing anywhere any more. */
+  async endSession(as: Credential): Promise<void> {
+    await this.call('/sessions/current', as, { method: 'DELETE' });
   }
 
   async pending(as: Credential): Promise<ApprovalRequest[]> {
@@ -92,8 +104,10 @@ export class AdminClient {
 
   private async call(path: string, as: Credential, init: RequestInit = {}, timeout = true): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (as.kind === 'bearer') headers.set('authorization', `Bearer ${as.token}`);
-    else if (this.proxyHeaders) {
+    if (as.kind === 'bearer') {
+      headers.set('authorization', `Bearer ${as.token}`);
+      if (as.session) headers.set(REVIEWER_SESSION_HEADER, as.session);
+    } else if (this.proxyHeaders) {
       headers.set(this.proxyHeaders.identity, as.name);
       headers.set(this.proxyHeaders.groups, as.groups.join(','));
     }

@@ -11,6 +11,7 @@ import { securityHeaders } from '../shared/security-headers.js';
 import { serveStaticFiles, type StaticFile } from '../shared/static-files.js';
 import { AdminError, ENDED_STATUSES, type AdminClient, type ApprovalRequest, type Status } from './admin-client.js';
 import type { MigrationPreviews } from './migration-preview.js';
+import { returnPath } from './return-path.js';
 import type { Credential, Session, SessionSealer } from './session.js';
 import { RequestCard, type CardProps } from './views/card.js';
 import { HistoryPage } from './views/history.js';
@@ -25,6 +26,8 @@ export interface UiOptions {
   sealer: SessionSealer;
   assets: Map<string, StaticFile>;
   sessionTtlMs: number;
+  /** A session unused this long has ended. */
+  sessionIdleMs: number;
   /** Mark cookies Secure (the UI is served over HTTPS). */
   secureCookies: boolean;
   /** Set when an authenticating proxy in front of the UI names the reviewer. */
@@ -59,24 +62,27 @@ export function uiApp(options: UiOptions): Hono {
     await next();
   });
 
-  app.get('/sign-in', (c) => (options.proxy ? c.redirect('/') : c.html(<SignInPage next={localPath(c.req.query('next'))} />)));
+  const ownOrigin = (c: Context) => new URL(c.req.url).origin;
+  app.get('/sign-in', (c) => (options.proxy ? c.redirect('/') : c.html(<SignInPage next={returnPath(c.req.query('next'), ownOrigin(c))} />)));
 
   app.post('/sign-in', async (c) => {
     if (options.proxy) return c.redirect('/', 303);
     const form = await c.req.parseBody();
-    const next = localPath(form.next);
+    const next = returnPath(form.next, ownOrigin(c));
     const token = typeof form.token === 'string' ? form.token.trim() : '';
     if (!token) return c.html(<SignInPage next={next} problem="Enter your reviewer token." />, 400);
-    const credential: Credential = { kind: 'bearer', token };
-    let name: string;
+    let opened;
     try {
-      name = (await admin.whoami(credential)).name;
+      const limits = { ttlSeconds: Math.ceil(options.sessionTtlMs / 1000), idleSeconds: Math.ceil(options.sessionIdleMs / 1000) };
+      opened = await admin.openSession({ kind: 'bearer', token }, limits);
     } catch (err) {
       if (err instanceof AdminError && err.status === 401 && !options.proxy) {
         return c.html(<SignInPage next={next} problem="That token was not accepted." />, 401);
       }
       throw err;
     }
+    const name = opened.reviewer;
+    const credential: Credential = { kind: 'bearer', token, session: opened.id };
     const session = sealer.newSession(name, credential, options.sessionTtlMs);
     setCookie(c, SESSION_COOKIE, sealer.seal(session), cookieOptions(options, options.sessionTtlMs));
     log.info({ reviewer: name }, 'reviewer signed in');
@@ -213,7 +219,8 @@ export function uiApp(options: UiOptions): Hono {
               await stream.writeSSE({ event: 'ready', data: 'ready' });
               continue;
             }
-            const request = item.type === 'parked' || item.type === 'approval' ? await admin.request(session.credential, item.id).catch(() => undefined) : undefined;
+            const changed = ['parked', 'approval', 'joined', 'deferred'].includes(item.type);
+            const request = changed ? await admin.request(session.credential, item.id).catch(() => undefined) : undefined;
             if (request?.status === 'pending') {
               const [card] = await cardsFor([request], viewer);
               await stream.writeSSE({ event: 'card', data: String(await card.toString()) });
@@ -254,7 +261,16 @@ export function uiApp(options: UiOptions): Hono {
     });
   });
 
-  app.post('/sign-out', (c) => {
+  app.post('/sign-out', async (c) => {
+    const session = c.get('session');
+    // Ended in ext-auth's store first: a copy of the cookie must not outlive the sign-out.
+    // One that has already ended (signed out elsewhere, idle, revoked) has nothing left to end.
+    if (session.credential.kind === 'bearer') {
+      await admin.endSession(session.credential).catch((err) => {
+        if (!(err instanceof AdminError && err.status === 401)) throw err;
+      });
+    }
+    log.info({ reviewer: session.reviewer }, 'reviewer signed out');
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.redirect(options.proxy ? '/' : '/sign-in', 303);
   });
@@ -298,9 +314,4 @@ function sessionOf(c: Context, options: UiOptions): Session | undefined {
 
 function cookieOptions(options: UiOptions, maxAgeMs: number) {
   return { path: '/', httpOnly: true, sameSite: 'Strict' as const, secure: options.secureCookies, maxAge: Math.floor(maxAgeMs / 1000) };
-}
-
-/** Only a path on this site is a safe place to return to after signing in. */
-function localPath(raw: unknown): string {
-  return typeof raw === 'string' && raw.startsWith('/') && !raw.startsWith('//') && !raw.startsWith('/\\') ? raw : '/';
 }

@@ -1,12 +1,17 @@
 /**
- * Reviewer sessions without server-side state: the credential travels in a cookie sealed
- * with AES-256-GCM, so the browser holds it but can neither read nor alter it, and any UI
- * replica sharing the secret can open it. CSRF tokens are an HMAC of the session id.
+ * Reviewer sessions: the credential and the id of the session ext-auth keeps travel in a
+ * cookie sealed with AES-256-GCM, so the browser holds them but can neither read nor alter
+ * them, and any UI replica sharing the secret can open it. Whether the session is still live
+ * (not signed out, idle or revoked) is ext-auth's to say, on every call; see
+ * contracts/reviewer-session.ts. CSRF tokens are an HMAC of the session id.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** How the UI proves to the ext-auth admin API who the reviewer is. */
-export type Credential = { kind: 'bearer'; token: string } | { kind: 'proxy'; name: string; groups: string[] };
+/**
+ * How the UI proves to the ext-auth admin API who the reviewer is. A signed-in reviewer's
+ * bearer credential also names their server-side session, which ext-auth checks on every call.
+ */
+export type Credential = { kind: 'bearer'; token: string; session?: string } | { kind: 'proxy'; name: string; groups: string[] };
 
 export interface Session {
   /** Random per sign-in; what CSRF tokens are bound to. */

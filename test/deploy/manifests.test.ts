@@ -1,4 +1,4 @@
-import { ApiObject, Duration, JsonPatch, Size, Testing } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
@@ -64,7 +64,7 @@ test('the gate policy targets exactly the privileged route, fails closed, forwar
   const open = only(objects, 'HTTPRoute', 'ops-tools-public');
   assert.equal(open.spec.rules[0].matches, [{ path: { type: 'Exact', value: '/public/mcp' } }]);
   assert.equal(open.spec.rules[0].filters[0].requestHeaderModifier.remove, ['x-hitl-approval', 'x-hitl-approval-id', 'x-hitl-approved-by']);
-  const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name).spec.template.spec;
+  const deployment = (name: string) => only(objects, 'Deployment', name).spec.template.spec;
   const mounts = (name: string) => deployment(name).volumes.map((v: any) => v.secret?.secretName).filter(Boolean);
   assert.ok(mounts('hitl-ext-auth').includes('hitl-approval-key') && !mounts('hitl-ext-auth').includes('hitl-approval-verify-key'), 'only ext-auth holds the private key');
   assert.equal(mounts('ops-tools'), ['hitl-approval-verify-key'], 'the MCP server holds only the public key');
@@ -199,6 +199,17 @@ test('configuration mistakes are reported at synth time', () => {
   const stack = new HitlStack(app, 'cached', { image });
   ApiObject.of(stack.opsTools.policy!).addJsonPatch(JsonPatch.add('/spec/traffic/extAuth/cache', { key: ['request.path'], ttl: '5m' }));
   assert.throws(() => app.synthYaml(), /caches decisions of the human gate hitl-ext-auth/);
+
+  // kagent v0.9.12 cuts an A2A chat turn at 3 minutes: a declarative agent needs a shorter hold.
+  const longHold = Testing.app();
+  new HitlStack(longHold, 'long-hold', { image, holdFor: Duration.seconds(180) });
+  assert.throws(() => longHold.synthYaml(), /holdFor 180s must be under 180s: kagent's A2A proxy cuts a chat turn after 3 minutes, so the declarative Agent kagent\/dba-assistant/);
+  const shortHold = Testing.app();
+  new HitlStack(shortHold, 'short-hold', { image, holdFor: Duration.seconds(179) });
+  assert.not.throws(() => shortHold.synthYaml());
+  const lone = Testing.app();
+  new HitlPlatform(new Chart(lone, 'lone'), 'p', { image, gateway, reviewerTokens: { secretName: 't' }, sessionSecret: { name: 's', key: 'k' }, approvalKeys: { privateKeySecret: 'ak', publicKeySecret: 'av' }, holdFor: Duration.minutes(5) });
+  assert.not.throws(() => lone.synthYaml(), 'no declarative agent, no limit');
 });
 
 test('the cluster scripts are shellcheck-clean', () => {

@@ -14,11 +14,17 @@ export interface ChatClient {
   /** Sends a message carrying only an answer to a pause. */
   answer(task: Task, answer: { metadata?: Record<string, unknown>; data?: Record<string, unknown> }): Promise<Task>;
   getTask(id: string): Promise<Task>;
+  /** A2A 1.0 only: 0.3 has no way to list tasks. */
+  listTasks(): Promise<Task[]>;
+  cancelTask(id: string): Promise<Task>;
+  /** The first event of a resubscription to a task's updates. */
+  resubscribe(id: string): Promise<unknown>;
 }
 
-export async function chatClient(agentUrl: string, generation: Generation, user = 'erin'): Promise<ChatClient> {
-  const headers: Record<string, string> = { 'x-user-id': user };
-  let transport: Pick<Client, 'sendMessage' | 'getTask'>;
+/** `as` names the user: a string for the x-user-id header, headers of its own (a bearer JWT), or null for nobody. */
+export async function chatClient(agentUrl: string, generation: Generation, as: string | Record<string, string> | null = 'erin'): Promise<ChatClient> {
+  const headers: Record<string, string> = as === null ? {} : typeof as === 'string' ? { 'x-user-id': as } : as;
+  let transport: Pick<Client, 'sendMessage' | 'getTask' | 'listTasks' | 'cancelTask' | 'resubscribeTask'>;
   let serviceParameters: ServiceParameters;
   if (generation === '1.0') {
     // kagent v0.10+: opts into the hitl/v1 extension.
@@ -40,6 +46,12 @@ export async function chatClient(agentUrl: string, generation: Generation, user 
     answer: (task, { metadata, data }) =>
       sendMessage({ ...userMessage(data ? [{ content: { $case: 'data', value: data }, metadata: undefined, filename: '', mediaType: '' }] : [], task), metadata }),
     getTask: (id) => transport.getTask({ tenant: '', id, historyLength: 0 }, { serviceParameters }),
+    listTasks: async () => (await transport.listTasks({ tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageSize: 100, pageToken: '', historyLength: 0, statusTimestampAfter: undefined, includeArtifacts: false }, { serviceParameters })).tasks,
+    cancelTask: (id) => transport.cancelTask({ tenant: '', id, metadata: {} } as never, { serviceParameters }),
+    resubscribe: async (id) => {
+      for await (const event of transport.resubscribeTask({ tenant: '', id } as never, { serviceParameters })) return event;
+      return undefined;
+    },
   };
 }
 

@@ -21,6 +21,7 @@ export function uiConfig(extAuthUrl: string, mcpUrl: string, overrides: Partial<
     publicUrl: undefined,
     sessionSecret: 'test-session-secret',
     sessionTtl: 3_600_000,
+    sessionIdle: 1_800_000,
     identityHeader: undefined,
     groupsHeader: 'x-forwarded-groups',
     notifyUrl: undefined,

@@ -1,0 +1,105 @@
+/**
+ * The stand-in gateway answers as agentgateway v1.4.1 does: a gated body over the limit is cut
+ * and sent with size -1 (never refused with 413), an OK header with an empty value is skipped
+ * and any other overwrites the client's. A recording ext_authz server over real gRPC and an
+ * echoing upstream over real HTTP show what each side received.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { Hono } from 'hono';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { authorizationService } from '../../app/ext-auth/grpc.js';
+import { listen, type Listening } from '../../app/shared/http.js';
+import { startGateway, startStack } from '../helpers/stack.js';
+
+interface Ctx {
+  checks: any[];
+  okHeaders: { key: string; value: string }[];
+  authz: grpc.Server;
+  upstream: Listening;
+  gateway: Listening;
+  received: { headers: Record<string, string>; body: string }[];
+}
+
+const MAX_BODY = 1024;
+const it = suite<Ctx>('the stand-in gateway behaves as agentgateway');
+
+it.before(async (ctx) => {
+  ctx.checks = [];
+  ctx.received = [];
+  ctx.okHeaders = [];
+  ctx.authz = new grpc.Server();
+  ctx.authz.addService(authorizationService().service, {
+    Check: (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
+      ctx.checks.push(call.request.attributes.request.http);
+      callback(null, { status: { code: 0 }, ok_response: { headers: ctx.okHeaders.map((header) => ({ header })) } });
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    ctx.authz.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const echo = new Hono().all('*', async (c) => {
+    ctx.received.push({ headers: Object.fromEntries(c.req.raw.headers), body: await c.req.text() });
+    return c.json({ ok: true });
+  });
+  ctx.upstream = await listen(echo, 0, '127.0.0.1');
+  ctx.gateway = await startGateway(ctx.upstream.url, `127.0.0.1:${port}`, { maxBody: MAX_BODY });
+});
+it.after(async (ctx) => {
+  await ctx.gateway.close();
+  await ctx.upstream.close();
+  ctx.authz.forceShutdown();
+});
+
+const post = (ctx: Ctx, body: string, headers: Record<string, string> = {}) =>
+  fetch(`${ctx.gateway.url}/privileged/mcp`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+
+it('a body over the limit is cut to the limit and sent with size -1; the upstream still gets it whole', async (ctx) => {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(5000) } });
+  const response = await post(ctx, body);
+  assert.is(response.status, 200, 'no 413 from the gateway');
+  const check = ctx.checks.at(-1);
+  assert.is(Number(check.size), -1);
+  assert.is(Buffer.from(check.raw_body).length, MAX_BODY);
+  assert.is(Buffer.from(check.raw_body).toString(), body.slice(0, MAX_BODY));
+  assert.is(ctx.received.at(-1)!.body, body, 'allowed, the whole body goes upstream');
+});
+
+it('a body within the limit is sent whole with its size', async (ctx) => {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' });
+  await (await post(ctx, body)).arrayBuffer();
+  const check = ctx.checks.at(-1);
+  assert.equal([Number(check.size), Buffer.from(check.raw_body).toString()], [body.length, body]);
+});
+
+it('OK headers overwrite the client\'s value; an empty value is skipped so the client\'s goes through', async (ctx) => {
+  ctx.okHeaders = [
+    { key: 'x-hitl-approved-by', value: 'bob' },
+    { key: 'x-hitl-approval-id', value: '' },
+    { key: 'x-added', value: 'from-gate' },
+  ];
+  await (await post(ctx, '{"jsonrpc":"2.0","id":3,"method":"ping"}', { 'x-hitl-approved-by': 'mallory', 'x-hitl-approval-id': 'client-value' })).arrayBuffer();
+  const { headers } = ctx.received.at(-1)!;
+  assert.is(headers['x-hitl-approved-by'], 'bob');
+  assert.is(headers['x-hitl-approval-id'], 'client-value');
+  assert.is(headers['x-added'], 'from-gate');
+  ctx.okHeaders = [];
+});
+
+it.run();
+
+const real = suite('a cut body through the real gate');
+real('a tools/call over the limit reaches ext-auth cut and is denied; nothing runs', async () => {
+  const stack = await startStack({ maxBody: 16_384 });
+  const call = { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'run_migration', arguments: { version: 'v3', note: 'x'.repeat(20_000) } } };
+  const response = await fetch(`${stack.gatewayUrl}/privileged/mcp`, {
+    method: 'POST',
+    body: JSON.stringify(call),
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-user-id': 'alice' },
+  });
+  assert.is(response.status, 403);
+  assert.match((await response.json()).reason, /the gateway cut the body/);
+  assert.is((await (await fetch(`${stack.mcp.url}/state`)).json()).schema_version, 'v2');
+  await stack.close();
+});
+real.run();
