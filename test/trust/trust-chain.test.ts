@@ -25,23 +25,37 @@ it.before(async (ctx) => {
 it.after(async (ctx) => ctx.stack.close());
 
 const migrate = (version: string, id: number | string = 1) => JSON.stringify(rpcCall('run_migration', { version }, id));
+
+/** The text of the gate's refusal of a parked call: the call's own tool error. */
+function refusal({ status, body }: { status: number; body: string }): string {
+  assert.is(status, 200, body);
+  const answer = JSON.parse(body);
+  // A batch is answered with a batch.
+  const { result } = Array.isArray(answer) ? answer[0] : answer;
+  assert.is(result.isError, true, body);
+  return result.content[0].text;
+}
 const bob = (stack: BinaryStack) => reviewer(stack, TOKENS.bob);
 
 it('encoded spellings of the privileged path are decided as that path: parked, never run unasked', async ({ stack }) => {
-  const spellings = ['/%70rivileged/mcp', '/p%72ivileged/mcp', '/%70%72%69%76%69%6c%65%67%65%64/mcp', '/public/../privileged/mcp', '/public/%2e%2e/privileged/mcp', '//privileged//mcp'];
-  for (const [i, target] of spellings.entries()) {
-    const pending = nextPending(stack, TOKENS.bob, (r) => r.toolArgs.version === 'v1' && r.receivedAt && r.path === '/privileged/mcp' && r.body.includes(`"id":${100 + i}`));
-    const answer = rawRequest(stack.gateway.url, target, { headers: [['x-user-id', 'mallory']], body: migrate('v1', 100 + i) });
+  const spellings = [
+    '/%70rivileged/mcp',
+    '/p%72ivileged/mcp',
+    '/%70%72%69%76%69%6c%65%67%65%64/mcp',
+    '/public/../privileged/mcp',
+    '/public/%2e%2e/privileged/mcp',
+    '//privileged//mcp',
+    `${stack.gateway.url}/%70rivileged/mcp`,
+  ];
+  for (const [attempt, target] of spellings.entries()) {
+    // Each attempt its own call: an identical one would meet the rejection before it.
+    const pending = nextPending(stack, TOKENS.bob, (r) => r.toolArgs.attempt === attempt);
+    const answer = rawRequest(stack.gateway.url, target, { headers: [['x-user-id', 'mallory']], body: JSON.stringify(rpcCall('run_migration', { version: 'v1', attempt })) });
     const parked = await pending;
+    assert.is(parked.path, '/privileged/mcp', target);
     assert.is((await bob(stack).decide(parked.id, JSON.stringify({ approved: false, reason: `spelling ${target}` }))).status, 204);
-    const { status, body } = await answer;
-    assert.is(status, 403, `${target}: ${body}`);
-    assert.match(body, `spelling ${target}`);
+    assert.match(refusal(await answer), `spelling ${target}`);
   }
-  const absolute = nextPending(stack, TOKENS.bob, (r) => r.body.includes('"id":"absolute"'));
-  const answer = rawRequest(stack.gateway.url, `${stack.gateway.url}/%70rivileged/mcp`, { headers: [['x-user-id', 'mallory']], body: migrate('v1', 'absolute') });
-  await bob(stack).decide((await absolute).id, '{"approved":false,"reason":"absolute form"}');
-  assert.is((await answer).status, 403);
   assert.is((await mcpState(stack)).schema_version, 'v2');
 });
 
@@ -161,7 +175,7 @@ it('a batch of two calls is denied with a reason; the parked entry records the f
   const answer = rawRequest(stack.gateway.url, '/privileged/mcp', { headers: [['x-user-id', 'alice']], body: single });
   const parked = await pending;
   await bob(stack).decide(parked.id, '{"approved":false,"reason":"not now"}');
-  assert.is((await answer).status, 403);
+  assert.match(refusal(await answer), 'not now');
   const audit = (await (await bob(stack).get('/audit.jsonl')).text()).trim().split('\n').map((l) => JSON.parse(l));
   const entry = audit.find((e) => e.event === 'parked' && e.requestId === parked.id);
   assert.equal(entry.detail.calls, [{ tool: 'run_migration', args: { version: 'v2' } }]);
@@ -192,10 +206,14 @@ it('requesters: no identity, several values, control characters, whitespace are 
     assert.is(status, 403, name);
     assert.match(given, reason, name);
   }
+  // Each spelling sends its own call: to the gate the three are one requester, so an identical
+  // call would meet the rejection of the one before.
+  const grpcCall = (requester: string, version: string) =>
+    grpc.check(checkRequest({ body: migrate(version), headers: { 'x-user-id': requester } })).result;
   const sends: [string, () => Promise<unknown>][] = [
-    ['Alice', () => viaHttp([['x-user-id', 'Alice']])],
-    ['ALICE', () => viaHttp([['x-user-id', 'ALICE']])],
-    ['ａｌｉｃｅ', () => viaCheck('ａｌｉｃｅ')],
+    ['Alice', () => rawRequest(stack.gateway.url, '/privileged/mcp', { headers: [['x-user-id', 'Alice']], body: migrate('v1') })],
+    ['ALICE', () => rawRequest(stack.gateway.url, '/privileged/mcp', { headers: [['x-user-id', 'ALICE']], body: migrate('v3') })],
+    ['ａｌｉｃｅ', () => grpcCall('ａｌｉｃｅ', 'v4')],
   ];
   for (const [spelling, send] of sends) {
     const pending = nextPending(stack, TOKENS.bob, (r) => r.requester === spelling);
@@ -219,7 +237,7 @@ it('POST /decide with a duplicate key is a 400 and decides nothing', async ({ st
   assert.match((await duplicate.json()).error, /duplicate key "approved"/);
   assert.is((await (await bob(stack).get(`/requests/${parked.id}`)).json()).status, 'pending');
   await bob(stack).decide(parked.id, '{"approved":false,"reason":"done"}');
-  assert.is((await answer).status, 403);
+  assert.match(refusal(await answer), 'done');
 });
 
 it.run();
