@@ -98,10 +98,11 @@ function classifyMessages(messages: Record<string, unknown>[], batch: boolean): 
   }
   if (calls.length === 0) return { action: 'pass', reason: `protocol traffic: ${messages.map((m) => m.method ?? 'response').join(', ')}` };
   // A reviewer's card is one decision about one call. MCP 2025-06-18 has no batches; a batch
-  // is read only when it is one call, alone or with notifications, and then as that call.
+  // is read only when it is one call, alone or with messages nothing answers (notifications,
+  // responses), and then as that call.
   if (calls.length > 1) return deny(`a batch holds ${calls.length} tool calls; send each call alone so each gets its own decision`);
-  if (messages.some((m) => m.method !== 'tools/call' && !isNotification(m))) {
-    return deny('a batch with a tool call may hold only notifications beside it');
+  if (messages.some((m) => m.method !== 'tools/call' && !isNotification(m) && !isResponse(m))) {
+    return deny('a batch with a tool call may hold only notifications or responses beside it');
   }
   return { action: 'park', rpcMethod: 'tools/call', calls, batch };
 }

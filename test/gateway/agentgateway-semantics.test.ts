@@ -74,15 +74,28 @@ it('a body within the limit is sent whole with its size', async (ctx) => {
 
 it('OK headers overwrite the client\'s value; an empty value is skipped so the client\'s goes through', async (ctx) => {
   ctx.okHeaders = [
-    { key: 'x-hitl-approved-by', value: 'bob' },
-    { key: 'x-hitl-approval-id', value: '' },
+    { key: 'x-request-tag', value: 'from-gate' },
+    { key: 'x-trace-note', value: '' },
     { key: 'x-added', value: 'from-gate' },
   ];
-  await (await post(ctx, '{"jsonrpc":"2.0","id":3,"method":"ping"}', { 'x-hitl-approved-by': 'mallory', 'x-hitl-approval-id': 'client-value' })).arrayBuffer();
+  await (await post(ctx, '{"jsonrpc":"2.0","id":3,"method":"ping"}', { 'x-request-tag': 'from-client', 'x-trace-note': 'client-value' })).arrayBuffer();
   const { headers } = ctx.received.at(-1)!;
-  assert.is(headers['x-hitl-approved-by'], 'bob');
-  assert.is(headers['x-hitl-approval-id'], 'client-value');
+  assert.is(headers['x-request-tag'], 'from-gate');
+  assert.is(headers['x-trace-note'], 'client-value');
   assert.is(headers['x-added'], 'from-gate');
+  ctx.okHeaders = [];
+});
+
+it('client-sent x-hitl-* headers are dropped on every route; only the gate\'s own reach the server', async (ctx) => {
+  ctx.okHeaders = [{ key: 'x-hitl-approved-by', value: 'bob' }];
+  const forged = { 'x-hitl-approved-by': 'mallory', 'x-hitl-approval-id': 'forged', 'x-hitl-approval': 'forged.token.here', 'X-HITL-Anything': 'x' };
+  await (await post(ctx, '{"jsonrpc":"2.0","id":4,"method":"ping"}', forged)).arrayBuffer();
+  const gated = ctx.received.at(-1)!.headers;
+  assert.equal(Object.keys(gated).filter((name) => name.startsWith('x-hitl-')), ['x-hitl-approved-by']);
+  assert.is(gated['x-hitl-approved-by'], 'bob');
+  await (await fetch(`${ctx.gateway.url}/public/mcp`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', ...forged } })).arrayBuffer();
+  const open = ctx.received.at(-1)!.headers;
+  assert.equal(Object.keys(open).filter((name) => name.startsWith('x-hitl-')), []);
   ctx.okHeaders = [];
 });
 
