@@ -9,6 +9,7 @@ import { Annotation, END, interrupt, MessagesAnnotation, START, StateGraph, type
 import { findTool, needsUserApproval } from '../catalogue.js';
 import { verdictFor, type ActionRequest, type ApprovalDecision } from './approval-wire.js';
 import type { GatewayTools } from './gateway-tools.js';
+import type { UserApprovalSigner } from './user-approval.js';
 
 export interface AgentModel {
   invoke(messages: BaseMessage[]): Promise<AIMessage>;
@@ -33,7 +34,8 @@ function lastModelTurn(messages: BaseMessage[]): AIMessage | undefined {
   return undefined;
 }
 
-export function buildGraph({ model, tools, checkpointer }: { model: AgentModel; tools: GatewayTools; checkpointer: BaseCheckpointSaver }) {
+/** `signer`, when given, sends each call the user approved with a token proving it (user-approval.ts). */
+export function buildGraph({ model, tools, checkpointer, signer }: { model: AgentModel; tools: GatewayTools; checkpointer: BaseCheckpointSaver; signer?: UserApprovalSigner }) {
   async function think(state: State) {
     return { messages: [await model.invoke(state.messages)] };
   }
@@ -59,7 +61,9 @@ export function buildGraph({ model, tools, checkpointer }: { model: AgentModel; 
     const results: ToolMessage[] = [];
     for (const call of turn.tool_calls ?? []) {
       if (answered.has(call.id!)) continue;
-      const outcome = await tools.asUser(state.user, () => tools.call(call.name, call.args));
+      // A call that needed the user and is still unanswered here was approved by them.
+      const approval = signer && needsTheUser(call.name) ? await signer.tokenFor({ name: call.name, args: call.args }, state.user) : undefined;
+      const outcome = await tools.asUser(state.user, () => tools.call(call.name, call.args), approval);
       results.push(new ToolMessage({ tool_call_id: call.id!, name: call.name, content: outcome.text, status: outcome.ok ? 'success' : 'error' }));
     }
     return { messages: results };

@@ -6,6 +6,7 @@ import { bool, ConfigError, port, text } from '../shared/flags.js';
 import { portInUse } from '../shared/http.js';
 import { localReviewer } from './reviewer-token.js';
 import { startChild, stopAll, stopAllDeadline, type ChildSpec, type StartedChild } from './supervisor.js';
+import { localUserApprovalKeys } from './user-approval-keys.js';
 
 const LOCAL = '127.0.0.1';
 
@@ -38,6 +39,7 @@ export const devCommand = defineCommand({
     const logDir = join(config.dataDir, 'logs');
     mkdirSync(logDir, { recursive: true });
     const reviewer = localReviewer(config.dataDir);
+    const userApprovalKeys = localUserApprovalKeys(config.dataDir);
     const local = ['--host', LOCAL];
 
     const started: StartedChild[] = [];
@@ -66,7 +68,7 @@ export const devCommand = defineCommand({
       // The local chat has one user and no kagent in front to name them.
       await start({
         name: 'agent',
-        args: [...local, '--port', String(config.agentPort), '--gateway-url', gateway.url, '--data-dir', join(config.dataDir, 'agent'), '--anonymous-user', 'local-user'],
+        args: [...local, '--port', String(config.agentPort), '--gateway-url', gateway.url, '--data-dir', join(config.dataDir, 'agent'), '--anonymous-user', 'local-user', '--approval-key', userApprovalKeys.privateKey],
       });
     } catch (err) {
       await stopAll(started, print);
