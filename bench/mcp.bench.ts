@@ -7,7 +7,7 @@ import { mcpApp } from '../app/mcp/server.js';
 import { listen, withOps } from '../app/shared/http.js';
 import { createLogger } from '../app/shared/log.js';
 import { openDatabase } from '../app/shared/sql.js';
-import { freshDatabase } from '../test/helpers/postgres.js';
+import { freshDatabase, postgresReachable } from '../test/helpers/postgres.js';
 import { tempDir } from '../test/helpers/temp.js';
 import { drive, ms, rate, type LatencySummary } from './stats.js';
 import type { BenchSection } from './run.js';
@@ -50,7 +50,7 @@ async function measure(databaseUrl: string | undefined): Promise<{ level: number
 }
 
 export async function run(): Promise<BenchSection> {
-  const pg = await freshDatabase('hitl_bench_mcp');
+  const pg = postgresReachable ? await freshDatabase('hitl_bench_mcp') : null;
   const engines: [string, string | undefined][] = [['embedded (PGlite)', undefined]];
   if (pg) engines.push(['PostgreSQL 127.0.0.1', pg.url]);
   const lines = [

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { admin, checkRequest, grpcClient, toolCall, writeTokensFile } from '../test/helpers/ext-auth.js';
-import { freshDatabase } from '../test/helpers/postgres.js';
+import { freshDatabase, postgresReachable } from '../test/helpers/postgres.js';
 import { startBinary } from '../test/helpers/process.js';
 import { tempDir } from '../test/helpers/temp.js';
 import { ms, summarise, type LatencySummary } from './stats.js';
@@ -47,7 +47,7 @@ async function measure(storage: string[], replicas: number): Promise<LatencySumm
 
 export async function run(): Promise<BenchSection> {
   const embedded = await measure([], 1);
-  const db = await freshDatabase('hitl_bench_replicas');
+  const db = postgresReachable ? await freshDatabase('hitl_bench_replicas') : null;
   const lines = [
     `${CALLS} calls one at a time, each parked and then approved; timed from sending \`POST /decide\` to the held Check's answer. Each server is a \`hitl ext-auth\` process.`,
     '',

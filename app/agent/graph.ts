@@ -2,13 +2,15 @@
  * The DBA assistant as a LangGraph graph: model → (approval) → tools → model. Before any call
  * whose catalogue tier needs the end user (`user`, `both`, or a tool the catalogue does not
  * know), the graph pauses with `interrupt({action_requests})`; the value it resumes with
- * decides each call. Rejected calls become tool messages carrying the user's reason.
+ * decides each call. Rejected calls become tool messages carrying the user's reason, and a call
+ * identical to one refused earlier in the turn is never sent again (refused-calls.ts).
  */
 import { AIMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import { Annotation, END, interrupt, MessagesAnnotation, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { findTool, needsUserApproval } from '../catalogue.js';
 import { verdictFor, type ActionRequest, type ApprovalDecision } from './approval-wire.js';
 import type { GatewayTools } from './gateway-tools.js';
+import { notRetried, RefusedCalls } from './refused-calls.js';
 import type { UserApprovalSigner } from './user-approval.js';
 
 export interface AgentModel {
@@ -41,7 +43,8 @@ export function buildGraph({ model, tools, checkpointer, signer }: { model: Agen
   }
 
   function askTheUser(state: State) {
-    const calls = (lastModelTurn(state.messages)?.tool_calls ?? []).filter((c) => needsTheUser(c.name));
+    const refused = RefusedCalls.inCurrentTurn(state.messages);
+    const calls = (lastModelTurn(state.messages)?.tool_calls ?? []).filter((c) => needsTheUser(c.name) && !refused.reasonFor(c));
     if (!calls.length) return {};
     const decision = interrupt<ApprovalInterrupt, ApprovalDecision>({
       action_requests: calls.map((c) => ({ name: c.name, args: c.args, id: c.id! })),
@@ -58,12 +61,19 @@ export function buildGraph({ model, tools, checkpointer, signer }: { model: Agen
   async function act(state: State) {
     const turn = lastModelTurn(state.messages)!;
     const answered = new Set(state.messages.filter((m): m is ToolMessage => m.getType() === 'tool').map((m) => m.tool_call_id));
+    const refused = RefusedCalls.inCurrentTurn(state.messages);
     const results: ToolMessage[] = [];
     for (const call of turn.tool_calls ?? []) {
       if (answered.has(call.id!)) continue;
+      const earlier = refused.reasonFor(call);
+      if (earlier !== undefined) {
+        results.push(new ToolMessage({ tool_call_id: call.id!, name: call.name, content: notRetried(earlier), status: 'error' }));
+        continue;
+      }
       // A call that needed the user and is still unanswered here was approved by them.
       const approval = signer && needsTheUser(call.name) ? await signer.tokenFor({ name: call.name, args: call.args }, state.user) : undefined;
       const outcome = await tools.asUser(state.user, () => tools.call(call.name, call.args), approval);
+      if (!outcome.ok) refused.add(call, outcome.text);
       results.push(new ToolMessage({ tool_call_id: call.id!, name: call.name, content: outcome.text, status: outcome.ok ? 'success' : 'error' }));
     }
     return { messages: results };

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startAgent } from '../../app/agent/command.js';
@@ -7,6 +6,7 @@ import { launchBrowser, watchForScriptAbuse } from '../helpers/browser.js';
 import { admin, nextChange } from '../helpers/ext-auth.js';
 import { startStack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/temp.js';
+import { screenshotPath } from '../helpers/screenshots.js';
 
 test('the chat page renders an approval card, approves it, and shows a gated call executing until the reviewer decides', async () => {
   const stack = await startStack();
@@ -28,8 +28,7 @@ test('the chat page renders an approval card, approves it, and shows a gated cal
     await card.waitFor();
     assert.is(await card.locator('.tool').textContent(), 'truncate_table');
     assert.equal(JSON.parse((await card.locator('.args').textContent())!), { table: 'orders' });
-    mkdirSync('docs/img', { recursive: true });
-    await page.screenshot({ path: 'docs/img/chat.png', fullPage: true });
+    await page.screenshot({ path: screenshotPath('chat.png'), fullPage: true });
     await card.locator('button.approve').click();
     await page.locator('.bubble.agent >> text=Done.').waitFor();
     assert.is((await (await fetch(`${stack.mcp.url}/state`)).json()).row_counts.orders, 0);

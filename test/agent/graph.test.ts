@@ -1,11 +1,12 @@
-import { HumanMessage } from '@langchain/core/messages';
+import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
 import { Command, MemorySaver } from '@langchain/langgraph';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GatewayTools } from '../../app/agent/gateway-tools.js';
 import { buildGraph, type AgentGraph } from '../../app/agent/graph.js';
-import { offlineModel } from '../../app/agent/offline-model.js';
+import { offlineModel, planFor } from '../../app/agent/offline-model.js';
 import { createLogger } from '../../app/shared/log.js';
+import type { QueueChange } from '../../app/ext-auth/gate.js';
 import { admin, nextChange } from '../helpers/ext-auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -13,7 +14,21 @@ interface Ctx {
   stack: Stack;
   tools: GatewayTools;
   graph: AgentGraph;
+  /** The same graph driven by a model that insists on repeating a refused call. */
+  stubborn: AgentGraph;
 }
+
+/** A model that repeats its call after every refusal, up to three attempts. */
+const stubbornModel = {
+  async invoke(messages: BaseMessage[]) {
+    const human = messages.filter((m) => m.getType() === 'human').at(-1)!;
+    const sinceHuman = messages.slice(messages.lastIndexOf(human) + 1);
+    const results = sinceHuman.filter((m) => m.getType() === 'tool');
+    if (results.length === 3) return new AIMessage(`Gave up: ${results.map((r) => r.content).join(' | ')}`);
+    const call = planFor(String(human.content))!;
+    return new AIMessage({ content: 'Trying.', tool_calls: [{ ...call, id: `attempt-${results.length}`, type: 'tool_call' }] });
+  },
+};
 
 const it = suite<Ctx>('the agent graph against the real MCP server behind the gateway and ext-auth');
 
@@ -28,6 +43,7 @@ it.before(async (ctx) => {
     log: createLogger('agent', 'silent'),
   });
   ctx.graph = buildGraph({ model: offlineModel(), tools: ctx.tools, checkpointer: new MemorySaver() });
+  ctx.stubborn = buildGraph({ model: stubbornModel, tools: ctx.tools, checkpointer: new MemorySaver() });
 });
 it.after(async (ctx) => {
   await ctx.tools.close();
@@ -91,6 +107,63 @@ it('scenes 3 and 4: a migration waits at the gateway for the reviewer; approval 
   assert.is((await dbState(ctx)).schema_version, 'v3', 'schema unchanged');
   const pending = (await (await admin(ctx.stack.ext.adminUrl, 'bob').get('/pending')).json()).pending;
   assert.equal(pending, [], 'no retry reached the gate');
+});
+
+it('a model that repeats a call the reviewer rejected cannot: one card, the reason reaches it, nothing runs', async (ctx) => {
+  const admins = admin(ctx.stack.ext.adminUrl, 'bob');
+  const parked: string[] = [];
+  // Every card is rejected, so a second attempt reaching the gate would be counted, not left hanging.
+  const rejectEach = (change: QueueChange) => {
+    if (change.type !== 'parked') return;
+    parked.push(change.id);
+    void admins.decide(change.id, false, 'frozen for the audit');
+  };
+  ctx.stack.ext.gate.on('change', rejectEach);
+  try {
+    const config = { configurable: { thread_id: `t${++thread}` } };
+    const done = await ctx.stubborn.invoke({ messages: [new HumanMessage('Apply migration v4.')], user: 'erin' }, config);
+    assert.is(parked.length, 1, 'only the first attempt reached the gate');
+    const results = done.messages.filter((m) => m.getType() === 'tool').map((m) => String(m.content));
+    assert.is(results.length, 3);
+    assert.ok(results[0].includes('frozen for the audit'), results[0]);
+    for (const repeat of results.slice(1)) assert.ok(repeat.startsWith('Not sent again') && repeat.includes('frozen for the audit'), repeat);
+    assert.is((await dbState(ctx)).schema_version, 'v3', 'schema unchanged');
+  } finally {
+    ctx.stack.ext.gate.off('change', rejectEach);
+  }
+});
+
+it('a model that repeats a call the user rejected cannot: the user is not asked again', async (ctx) => {
+  const config = { configurable: { thread_id: `t${++thread}` } };
+  const paused = await ctx.stubborn.invoke({ messages: [new HumanMessage('Truncate the customers table.')], user: 'erin' }, config);
+  assert.is(pauses(paused).length, 1);
+  const done = await ctx.stubborn.invoke(new Command({ resume: { decision_type: 'reject', rejection_reasons: { '*': 'keep them' } } }), config);
+  assert.is(pauses(done).length, 0, 'no second question');
+  const results = done.messages.filter((m) => m.getType() === 'tool').map((m) => String(m.content));
+  assert.is(results.length, 3);
+  assert.ok(results[1].startsWith('Not sent again') && results[1].includes('keep them'), results[1]);
+  assert.ok((await dbState(ctx)).row_counts.customers > 0);
+});
+
+it('a tool the catalogue does not know pauses for the user before anything is sent', async (ctx) => {
+  const unknownCaller = { invoke: async (messages: BaseMessage[]) =>
+    messages.at(-1)!.getType() === 'tool'
+      ? new AIMessage(String(messages.at(-1)!.content))
+      : new AIMessage({ content: '', tool_calls: [{ name: 'drop_database', args: { name: 'orders' }, id: 'c1', type: 'tool_call' }] }) };
+  const graph = buildGraph({ model: unknownCaller, tools: ctx.tools, checkpointer: new MemorySaver() });
+  const config = { configurable: { thread_id: `t${++thread}` } };
+  const paused = await graph.invoke({ messages: [new HumanMessage('Drop the orders database.')], user: 'erin' }, config);
+  assert.equal(pauses(paused).map((p) => p.value.action_requests.map((a: any) => a.name)), [['drop_database']]);
+  const done = await graph.invoke(new Command({ resume: { decision_type: 'approve' } }), config);
+  assert.is(lastText(done), 'there is no tool named drop_database');
+});
+
+it('a refusal binds only its own turn: the same request asked anew is sent again', async (ctx) => {
+  const config = { configurable: { thread_id: `t${++thread}` } };
+  await ctx.stubborn.invoke({ messages: [new HumanMessage('Truncate the customers table.')], user: 'erin' }, config);
+  await ctx.stubborn.invoke(new Command({ resume: { decision_type: 'reject' } }), config);
+  const askedAgain = await ctx.stubborn.invoke({ messages: [new HumanMessage('Truncate the customers table.')] }, config);
+  assert.is(pauses(askedAgain).length, 1, 'a new turn asks the user again');
 });
 
 it.run();

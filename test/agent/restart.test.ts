@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { approveAll, chatClient, isCompleted, isPaused } from '../helpers/a2a.js';
-import { freshDatabase } from '../helpers/postgres.js';
+import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { startBinary } from '../helpers/process.js';
 import { startStack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/temp.js';
@@ -38,9 +38,8 @@ test('a task paused for approval survives a killed agent and runs the paused cal
   }
 });
 
-test('on PostgreSQL, a second agent process resumes the task the first one paused', async () => {
+onPostgres(test)('on PostgreSQL, a second agent process resumes the task the first one paused', async () => {
   const db = await freshDatabase('hitl_agent');
-  if (!db) return;
   const stack = await startStack();
   const agentArgs = ['agent', '--port', '0', '--host', '127.0.0.1', '--gateway-url', stack.gatewayUrl, '--database-url', db.url];
   const listening = (line: Record<string, unknown>) => line.msg === 'agent listening';

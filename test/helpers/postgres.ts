@@ -1,21 +1,48 @@
 import pg from 'pg';
+import type { Test } from 'uvu';
 
 /** The PostgreSQL the tests use; CI and developer machines run one on loopback with trust auth. */
 export const ADMIN_URL = process.env.HITL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
- * A fresh, empty database for one suite, dropped by `drop()`. Returns null when PostgreSQL is
- * unreachable on a developer machine; under CI=true an unreachable server fails the suite.
+ * Whether that PostgreSQL answers, asked once when a suite loads. Under CI=true it must: an
+ * unreachable server fails the run instead of quietly shrinking it.
  */
-export async function freshDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> } | null> {
+export const postgresReachable: boolean = await (async () => {
   const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
   try {
     await admin.connect();
+    await admin.end();
+    return true;
   } catch (err) {
     if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${ADMIN_URL} is unreachable under CI: ${(err as Error).message}`);
-    console.warn(`PostgreSQL unreachable (${(err as Error).message}); skipping PostgreSQL cases`);
-    return null;
+    console.warn(`PostgreSQL at ${ADMIN_URL} is unreachable (${(err as Error).message}); its cases are reported as skipped`);
+    return false;
   }
+})();
+
+/**
+ * A test or suite that needs PostgreSQL: itself when the server answers; otherwise every case
+ * it registers is counted as skipped (never as passed) and its hooks, which would open the
+ * database, never run.
+ */
+export function onPostgres<T>(register: Test<T>): Test<T> {
+  if (postgresReachable) return register;
+  const ignoredHook = Object.assign(() => {}, { each: () => {} });
+  return Object.assign((name: string) => register.skip(name), {
+    only: register.only,
+    skip: register.skip,
+    before: ignoredHook,
+    after: ignoredHook,
+    run: register.run,
+  });
+}
+
+/** A fresh, empty database for one suite, dropped by `drop()`. */
+export async function freshDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!postgresReachable) throw new Error(`PostgreSQL at ${ADMIN_URL} is unreachable; register the case with onPostgres()`);
+  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  await admin.connect();
   const name = `${prefix}_${process.pid}_${Date.now().toString(36)}`.toLowerCase();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { connectClient, startMcp, toolJson, type McpUnderTest } from '../helpers/mcp.js';
-import { freshDatabase } from '../helpers/postgres.js';
+import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp.js';
 
 interface Context {
@@ -14,15 +14,11 @@ interface Context {
 
 /** The same behaviour is required of both engines, so one suite runs against each. */
 for (const engine of ['embedded', 'postgres'] as const) {
-  const it = suite<Context>(`mcp tools on ${engine}`);
+  const it = engine === 'postgres' ? onPostgres(suite<Context>(`mcp tools on ${engine}`)) : suite<Context>(`mcp tools on ${engine}`);
 
   it.before(async (ctx) => {
     const dir = tempDir('mcp-tools');
     const pgdb = engine === 'postgres' ? await freshDatabase('hitl_mcp') : undefined;
-    if (pgdb === null) {
-      ctx.cleanup = async () => dir.remove();
-      return;
-    }
     // A short statement timeout: the runaway-query case then ends as soon as the server cancels it.
     ctx.mcp = await startMcp({ dataDir: dir.path, databaseUrl: pgdb?.url, rowCap: 100, statementTimeoutMs: 500 });
     ctx.publicClient = await connectClient(`${ctx.mcp.url}/public/mcp`);
@@ -43,7 +39,6 @@ for (const engine of ['embedded', 'postgres'] as const) {
   const state = async (ctx: Context) => (await fetch(`${ctx.mcp.url}/state`)).json();
 
   it('each endpoint lists exactly its tools, with annotations', async (ctx) => {
-    if (!ctx.mcp) return;
     const pub = (await ctx.publicClient.listTools()).tools;
     const priv = (await ctx.privilegedClient.listTools()).tools;
     assert.equal(pub.map((t) => t.name), ['cluster_db_query', 'truncate_table']);
@@ -54,7 +49,6 @@ for (const engine of ['embedded', 'postgres'] as const) {
   });
 
   it('scene 1: reading the orders table shows three rows at schema v2', async (ctx) => {
-    if (!ctx.mcp) return;
     const result = await query(ctx, 'SELECT id, customer, amount, status FROM orders ORDER BY id');
     assert.is(result.schema_version, 'v2');
     assert.equal(result.rows, [
@@ -67,20 +61,17 @@ for (const engine of ['embedded', 'postgres'] as const) {
   });
 
   it('values read the same on both engines', async (ctx) => {
-    if (!ctx.mcp) return;
     const result = await query(ctx, `SELECT (SELECT count(*) FROM orders) AS n, 9007199254740993::int8 AS big, 1.50::numeric(4, 2) AS price, '{"a": [1]}'::jsonb AS doc`);
     assert.equal(result.rows, [{ n: 3, big: '9007199254740993', price: '1.50', doc: { a: [1] } }]);
   });
 
   it('the row cap truncates and says so', async (ctx) => {
-    if (!ctx.mcp) return;
     const result = await query(ctx, 'SELECT g FROM generate_series(1, 1000) AS g');
     assert.is(result.rows.length, 100);
     assert.is(result.truncated, true);
   });
 
   it('writes, DDL and multi-statement tricks are refused and change nothing', async (ctx) => {
-    if (!ctx.mcp) return;
     const attempts = [
       `INSERT INTO orders (id, customer, amount, status) VALUES (9, 'acme', 1, 'paid')`,
       `UPDATE orders SET amount = 0`,
@@ -109,7 +100,6 @@ for (const engine of ['embedded', 'postgres'] as const) {
   });
 
   it('bad input gets protocol errors and the server stays up', async (ctx) => {
-    if (!ctx.mcp) return;
     const post = (body: string) =>
       fetch(`${ctx.mcp.url}/public/mcp`, {
         method: 'POST',
@@ -133,14 +123,15 @@ for (const engine of ['embedded', 'postgres'] as const) {
     assert.equal((await state(ctx)).row_counts, { orders: 3, customers: 3 });
   });
 
-  it('a runaway query is stopped by the statement timeout (PostgreSQL)', async (ctx) => {
-    if (!ctx.mcp || engine !== 'postgres') return;
-    const result = await query(ctx, 'SELECT pg_sleep(30)');
-    assert.match(result.error, /statement timeout/);
-  });
+  // PGlite runs statements on the one thread that would have to interrupt them: PostgreSQL only.
+  if (engine === 'postgres') {
+    it('a runaway query is stopped by the statement timeout', async (ctx) => {
+      const result = await query(ctx, 'SELECT pg_sleep(30)');
+      assert.match(result.error, /statement timeout/);
+    });
+  }
 
   it('a foreign Host or Origin is refused (DNS rebinding)', async (ctx) => {
-    if (!ctx.mcp) return;
     const port = new URL(ctx.mcp.url).port;
     const byHost = await rawGet(port, '/state', { host: 'attacker.example' });
     assert.is(byHost, 403);
@@ -150,7 +141,6 @@ for (const engine of ['embedded', 'postgres'] as const) {
   });
 
   it('migrations: plan previews exactly what run_migration applies, round trip v2→v4→v1→v2', async (ctx) => {
-    if (!ctx.mcp) return;
     const plan = await (await fetch(`${ctx.mcp.url}/migrations/plan?to=v4`)).json();
     assert.equal(plan.steps.map((s: any) => `${s.version}:${s.direction}`), ['v3:up', 'v4:up']);
     assert.match(plan.steps[0].sql[0], /ADD COLUMN currency/);
@@ -183,7 +173,6 @@ for (const engine of ['embedded', 'postgres'] as const) {
   });
 
   it('unknown migration versions and tables are errors naming the valid ones', async (ctx) => {
-    if (!ctx.mcp) return;
     const badVersion = await call(ctx.privilegedClient, 'run_migration', { version: 'v9' });
     assert.match(badVersion.error, /valid versions: v1, v2, v3, v4/);
     const badPlan = await fetch(`${ctx.mcp.url}/migrations/plan?to=v9`);
@@ -194,7 +183,6 @@ for (const engine of ['embedded', 'postgres'] as const) {
   });
 
   it('a delete the database refuses rolls back and leaves no audit row', async (ctx) => {
-    if (!ctx.mcp) return;
     const result = await call(ctx.publicClient, 'truncate_table', { table: 'customers' });
     assert.match(result.error, /nothing was deleted/);
     const after = await state(ctx);
@@ -203,7 +191,6 @@ for (const engine of ['embedded', 'postgres'] as const) {
   });
 
   it('scene 2: truncate_table deletes every row and audits who approved it', async (ctx) => {
-    if (!ctx.mcp) return;
     const approved = await connectClient(`${ctx.mcp.url}/public/mcp`, {
       'x-user-id': 'alice',
       'x-hitl-approval-id': 'req-42',

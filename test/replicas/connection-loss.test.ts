@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall } from '../helpers/ext-auth.js';
-import { freshDatabase } from '../helpers/postgres.js';
+import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp.js';
 
 /** A TCP relay to PostgreSQL that the test can cut and restore, as a network would. */
@@ -32,9 +32,8 @@ function relay(target: URL) {
   };
 }
 
-test('PostgreSQL lost: readiness fails, new tool calls are denied, a parked call waits and resumes', async () => {
+onPostgres(test)('PostgreSQL lost: readiness fails, new tool calls are denied, a parked call waits and resumes', async () => {
   const db = await freshDatabase('hitl_loss');
-  if (!db) return;
   const direct = new URL(db.url);
   const link = relay(direct);
   const port = await link.open(0);

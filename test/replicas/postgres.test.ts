@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { verifyChain } from '../../app/ext-auth/audit.js';
 import { admin, checkRequest, grpcClient, toolCall, writeTokensFile, type CheckResult } from '../helpers/ext-auth.js';
-import { freshDatabase } from '../helpers/postgres.js';
+import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { startBinary, type Running } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -18,7 +18,7 @@ interface Ctx {
   cleanup(): Promise<void>;
 }
 
-const it = suite<Ctx>('three ext-auth replicas on one PostgreSQL');
+const it = onPostgres(suite<Ctx>('three ext-auth replicas on one PostgreSQL'));
 
 it.before(async (ctx) => {
   const dir = tempDir('replicas');
@@ -29,10 +29,9 @@ it.before(async (ctx) => {
       r.client.close();
       await r.process.stop();
     }
-    await db?.drop();
+    await db.drop();
     dir.remove();
   };
-  if (!db) return;
   const tokens = writeTokensFile(dir.path);
   for (let i = 0; i < 3; i++) {
     const process = startBinary([
@@ -63,7 +62,6 @@ async function pendingIds(url: string, count: number): Promise<string[]> {
 }
 
 it('300 parked calls over three replicas, each decided on another replica: every call gets its verdict', async (ctx) => {
-  if (!ctx.replicas.length) return;
   const calls: Promise<CheckResult>[] = [];
   for (let i = 0; i < 300; i++) {
     const holder = ctx.replicas[i % 3];
@@ -97,7 +95,6 @@ it('300 parked calls over three replicas, each decided on another replica: every
 });
 
 it('20 concurrent decisions on one request across replicas: exactly one applies', async (ctx) => {
-  if (!ctx.replicas.length) return;
   const call = ctx.replicas[0].client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }) }));
   const [id] = await pendingIds(ctx.replicas[1].url, 1);
   const reviewers = ['bob', 'carol'] as const;
@@ -110,7 +107,6 @@ it('20 concurrent decisions on one request across replicas: exactly one applies'
 });
 
 it('a replica killed while holding calls: survivors record its calls abandoned; the others are unaffected', async (ctx) => {
-  if (!ctx.replicas.length) return;
   const [doomed, survivor, other] = ctx.replicas;
   const lost = [0, 1, 2].map((i) => doomed.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, i) })).result.catch((e) => e));
   const kept = survivor.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, 9) })).result;

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -6,6 +5,7 @@ import { launchBrowser, watchForScriptAbuse } from '../helpers/browser.js';
 import { printedUrl, startDev } from '../helpers/dev.js';
 import type { Running } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp.js';
+import { screenshotPath } from '../helpers/screenshots.js';
 
 interface Ctx {
   dev: Running;
@@ -37,7 +37,6 @@ it.before(async (ctx) => {
   await ctx.queue.fill('#token', token);
   await ctx.queue.click('form.sign-in button');
   await ctx.queue.waitForSelector('body[data-live=connected]');
-  mkdirSync('docs/img', { recursive: true });
 });
 
 it.after(async (ctx) => {
@@ -71,7 +70,7 @@ it('scene 1: a question runs without approval anywhere', async (ctx) => {
   assert.is(db.schema_version, 'v2');
   assert.is(db.row_counts.orders, 3);
   assert.ok(await ctx.queue.locator('.empty').isVisible(), 'the reviewer queue is empty');
-  await ctx.chat.screenshot({ path: 'docs/img/scene-1-query.png' });
+  await ctx.chat.screenshot({ path: screenshotPath('scene-1-query.png') });
 });
 
 it('scene 2: truncate pauses in the chat; the reviewer queue stays empty; approving empties the table', async (ctx) => {
@@ -81,7 +80,7 @@ it('scene 2: truncate pauses in the chat; the reviewer queue stays empty; approv
   assert.equal(JSON.parse((await card.locator('.args').textContent())!), { table: 'orders' });
   assert.ok(await ctx.queue.locator('.empty').isVisible(), 'nothing for the platform reviewer');
   assert.is((await state(ctx)).row_counts.orders, 3, 'nothing ran yet');
-  await ctx.chat.screenshot({ path: 'docs/img/scene-2-chat-approval.png' });
+  await ctx.chat.screenshot({ path: screenshotPath('scene-2-chat-approval.png') });
   const before = await ctx.chat.locator('.bubble.agent').count();
   await card.locator('button.approve').click();
   assert.match(await reply(ctx, before), /Done/);
@@ -99,7 +98,7 @@ it('scene 3: the migration waits at the gateway; its card shows v2 → v3 and th
   assert.match(shown, /erin/, 'the requester is the chat user');
   assert.match(shown, /POST \/privileged\/mcp/);
   assert.is((await state(ctx)).schema_version, 'v2', 'waiting, not applied');
-  await ctx.queue.screenshot({ path: 'docs/img/scene-3-reviewer-queue.png', fullPage: true });
+  await ctx.queue.screenshot({ path: screenshotPath('scene-3-reviewer-queue.png'), fullPage: true });
   await card.locator('textarea').fill('reviewed the plan');
   await card.locator('button.approve').click();
   assert.match(await reply(ctx, before), /migrated v2 → v3/);
@@ -121,7 +120,7 @@ it('scene 4: the reviewer rejects; the chat reports the reason verbatim, no retr
   const db = await state(ctx);
   assert.is(db.schema_version, 'v3');
   assert.ok(db.audit.some((row: { tool: string; approved_by: string | null }) => row.tool === 'run_migration' && row.approved_by === 'platform-reviewer'), 'the MCP audit names the approver');
-  await ctx.chat.screenshot({ path: 'docs/img/scene-4-rejected.png' });
+  await ctx.chat.screenshot({ path: screenshotPath('scene-4-rejected.png') });
   assert.equal(ctx.abuse, [{ dialogs: [], errors: [] }, { dialogs: [], errors: [] }]);
 });
 

@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { launchBrowser, watchForScriptAbuse } from '../helpers/browser.js';
 import { admin, checkRequest, grpcClient, nextChange, TOKENS, toolCall, type Who } from '../helpers/ext-auth.js';
 import { startUiStack, type UiStack } from '../helpers/ui.js';
+import { screenshotPath } from '../helpers/screenshots.js';
 
 interface Ctx {
   stack: UiStack;
@@ -69,8 +69,7 @@ it('a parked call appears live in two tabs, is approved in one, and leaves the o
   assert.ok(text!.includes('0 of 1 approvals'));
   assert.not.ok(text!.includes('agent-secret'), 'credentials are never shown');
 
-  mkdirSync('docs/img', { recursive: true });
-  await bob.screenshot({ path: 'docs/img/queue.png', fullPage: true });
+  await bob.screenshot({ path: screenshotPath('queue.png'), fullPage: true });
 
   await bob.fill(`#reason-${id}`, 'plan reviewed, off-peak');
   await bob.click(`${card} button.approve`);
