@@ -48,7 +48,7 @@ async function passThrough() {
   const releases: number[] = [];
   for (let i = 0; i < DECISIONS; i++) {
     const parked = nextChange(ext.gate, (c) => c.type === 'parked');
-    const call = gateClient.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, i) }));
+    const call = gateClient.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: i }, i) }));
     const { id } = await parked;
     const started = performance.now();
     const decided = admin(ext.adminUrl, 'bob').decide(id, true);
@@ -84,7 +84,7 @@ async function manyParked() {
   const { url, grpcPort } = (await startedLine(child)) as { url: string; grpcPort: number };
   const client = grpcClient(grpcPort);
   const parkAndApprove = async (count: number) => {
-    const calls = Array.from({ length: count }, (_, i) => client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, i) })).result);
+    const calls = Array.from({ length: count }, (_, i) => client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: i }, i) })).result);
     const parkStarted = performance.now();
     let pending: { id: string }[] = [];
     // Wait on the server's own count of parked calls: the queue is full when /pending says so.

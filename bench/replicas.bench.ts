@@ -28,7 +28,7 @@ async function measure(storage: string[], replicas: number): Promise<LatencySumm
   const durations: number[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < CALLS; i++) {
-    const call = holder.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, i) }));
+    const call = holder.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: i }, i) }));
     const { id } = (await holder.process.waitForLog((l) => l.msg === 'parked' && !seen.has(String(l.id)))) as { id: string };
     seen.add(id);
     const started = performance.now();

@@ -29,7 +29,7 @@ async function signIn(page: Page, stack: UiStack): Promise<void> {
 async function parkUntilVisible(stack: UiStack, grpc: Grpc, page: Page, i: number): Promise<number> {
   const parked = nextChange(stack.ext.gate, (c) => c.type === 'parked');
   const started = performance.now();
-  const call = grpc.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, i) }));
+  const call = grpc.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: i }, i) }));
   const { id } = await parked;
   await page.waitForSelector(`#card-${id}`, { timeout: LAB_POLL_MS * 3 });
   const visibleMs = performance.now() - started;
@@ -64,7 +64,7 @@ async function freshness(stack: UiStack, grpc: Grpc) {
 
 async function deepQueue(stack: UiStack, grpc: Grpc) {
   for (let i = 0; i < QUEUE_DEPTH; i++) {
-    const call = grpc.check(checkRequest({ body: toolCall('run_migration', { version: i % 2 ? 'v3' : 'v4' }, i), headers: { 'x-user-id': `user-${i % 50}` } }));
+    const call = grpc.check(checkRequest({ body: toolCall('run_migration', { version: i % 2 ? 'v3' : 'v4', ticket: i }, i), headers: { 'x-user-id': `user-${i % 50}` } }));
     call.result.catch(() => undefined);
   }
   const reviewer = admin(stack.ext.adminUrl, 'bob');

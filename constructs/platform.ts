@@ -12,6 +12,13 @@ export interface HitlPlatformProps {
   readonly namespace?: string;
   /** How long a parked call waits for reviewers before it is denied. Default 10 minutes. */
   readonly parkTimeout?: Duration;
+  /**
+   * How long the gateway holds one call before answering that it waits for a platform reviewer
+   * (the request stays queued; the same call made again after approval runs). Default 150 s:
+   * kagent v0.9.12 cuts an A2A chat turn after 3 minutes, so with a declarative Agent in the
+   * chart it must stay under 180 s.
+   */
+  readonly holdFor?: Duration;
   /** Secret holding the reviewers' tokens file (`[{name, groups, sha256}]`) under key `tokens.json`. */
   readonly reviewerTokens: { secretName: string };
   /** Secret key sealing UI session cookies, shared by UI replicas. */
@@ -22,6 +29,9 @@ export interface HitlPlatformProps {
   readonly uiReplicas?: number;
 }
 
+/** kagent v0.9.12's fixed timeout on the A2A requests its controller proxies to agents. */
+const KAGENT_A2A_TIMEOUT_SECONDS = 180;
+
 /**
  * The human gate's platform side: `hitl ext-auth` (gRPC for the gateway, admin API for the
  * UI) and `hitl ui`, each reachable only by who needs it.
@@ -29,6 +39,7 @@ export interface HitlPlatformProps {
 export class HitlPlatform extends Construct {
   readonly namespace: string;
   readonly parkTimeout: Duration;
+  readonly holdFor: Duration;
   readonly extAuth: HitlWorkload;
   readonly ui: HitlWorkload;
   readonly gateway: GatewayRef;
@@ -38,6 +49,7 @@ export class HitlPlatform extends Construct {
     super(scope, id);
     this.namespace = props.namespace ?? 'hitl';
     this.parkTimeout = props.parkTimeout ?? Duration.minutes(10);
+    this.holdFor = props.holdFor ?? Duration.seconds(150);
     this.gateway = props.gateway;
     const replicas = props.extAuthReplicas ?? 1;
     if (replicas > 1 && !props.databaseUrl) {
@@ -55,6 +67,7 @@ export class HitlPlatform extends Construct {
         '--grpc-port', '9001',
         '--admin-port', '8081',
         '--park-timeout', `${this.parkTimeout.toSeconds()}s`,
+        '--hold', `${this.holdFor.toSeconds()}s`,
         '--tokens-file', '/etc/hitl/reviewers/tokens.json',
         ...(props.databaseUrl ? [] : ['--data-dir', '/data']),
       ],
@@ -81,7 +94,7 @@ export class HitlPlatform extends Construct {
       secretEnv: { HITL_SESSION_SECRET: props.sessionSecret },
     });
 
-    this.node.addValidation({ validate: () => this.cachedDecisions() });
+    this.node.addValidation({ validate: () => [...this.cachedDecisions(), ...this.holdPastKagentTimeout()] });
 
     allowIngress(this, 'ext-auth-ingress', this.extAuth, [
       { ports: ['grpc'], from: [fromGateway(props.gateway)] },
@@ -107,6 +120,23 @@ export class HitlPlatform extends Construct {
         return extAuth?.backendRef?.name === this.extAuth.serviceName('grpc') && extAuth.cache !== undefined;
       })
       .map((policy) => `AgentgatewayPolicy ${policy.metadata.namespace}/${policy.name} caches decisions of the human gate ${this.extAuth.name}; remove spec.traffic.extAuth.cache`);
+  }
+
+  /**
+   * kagent v0.9.12's controller proxies every A2A request with a fixed 3-minute HTTP timeout: a
+   * declarative agent's chat turn held longer at the gateway is cut before the gate answers.
+   */
+  private holdPastKagentTimeout(): string[] {
+    const hold = this.holdFor.toSeconds();
+    if (hold < KAGENT_A2A_TIMEOUT_SECONDS) return [];
+    return this.node.root.node
+      .findAll()
+      .filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'Agent' && c.toJson().spec?.type === 'Declarative')
+      .map(
+        (agent) =>
+          `HitlPlatform ${this.node.id}: holdFor ${hold}s must be under ${KAGENT_A2A_TIMEOUT_SECONDS}s: kagent's A2A proxy cuts a chat turn after 3 minutes, ` +
+          `so the declarative Agent ${agent.metadata.namespace}/${agent.name} would lose the call before the gate answers; lower holdFor`,
+      );
   }
 
   /**

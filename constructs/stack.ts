@@ -1,4 +1,4 @@
-import { Chart, type ChartProps } from 'cdk8s';
+import { Chart, type ChartProps, type Duration } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { ByoAgent, DeclarativeAgent } from './agents.js';
 import { AgentGateway, existingGateway, type GatewayRef } from './gateway.js';
@@ -12,6 +12,8 @@ export interface HitlStackProps extends ChartProps {
   readonly gateway?: { name: string; namespace: string };
   /** kagent ModelConfig for the declarative agent. Default `default-model-config`. */
   readonly modelConfig?: string;
+  /** How long the gateway holds a gated call before answering that it waits for a reviewer. Default 150 s. */
+  readonly holdFor?: Duration;
 }
 
 /** The lab's whole system: gateway, gate, the ops-tools MCP server and both agents. */
@@ -27,6 +29,7 @@ export class HitlStack extends Chart {
       gateway,
       reviewerTokens: { secretName: 'hitl-reviewer-tokens' },
       sessionSecret: { name: 'hitl-ui-session', key: 'secret' },
+      holdFor: props.holdFor,
     });
     this.opsTools = new GatedMcpServer(this, 'ops-tools', { image: props.image, gate: this.platform });
     new DeclarativeAgent(this, 'dba-assistant', { modelConfig: props.modelConfig ?? 'default-model-config', servers: [this.opsTools] });

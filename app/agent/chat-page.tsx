@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { HtmlDocument } from '../shared/html-document.js';
 import { securityHeaders } from '../shared/security-headers.js';
 import { readStaticFiles, serveStaticFiles } from '../shared/static-files.js';
+import { GATE_META_KEY } from '../contracts/denial.js';
 import { HITL_EXTENSION } from './approval-wire.js';
 
 /** `GET /chat` and its two files; `GET /` leads there, as A2A itself only POSTs to `/`. */
@@ -25,7 +26,7 @@ export function chatApp(): Hono {
  */
 export function ChatPage({ user }: { user: string }) {
   return (
-    <HtmlDocument title="DBA assistant" styles={['chat.css']} scripts={['chat.js']} bodyData={{ 'data-extension': HITL_EXTENSION }}>
+    <HtmlDocument title="DBA assistant" styles={['chat.css']} scripts={['chat.js']} bodyData={{ 'data-extension': HITL_EXTENSION, 'data-gate-meta': GATE_META_KEY }}>
       <header class="top">
         <span class="brand">DBA assistant</span>
         <label>

@@ -13,7 +13,8 @@ import type { Logger } from '../shared/log.js';
 import { ownerOf } from './caller-identity.js';
 import type { DecisionAudit } from './decision-audit.js';
 import { extensionPause, extensionResume, HITL_EXTENSION, legacyPause, legacyResume, type ActionRequest, type ApprovalDecision } from './approval-wire.js';
-import { needsTheUser, type AgentGraph, type ApprovalInterrupt } from './graph.js';
+import { GATE_META_KEY } from '../contracts/denial.js';
+import { needsTheUser, waitingOn, type AgentGraph, type ApprovalInterrupt } from './graph.js';
 
 export type Wire = 'legacy' | 'extension';
 
@@ -104,7 +105,9 @@ export class AssistantExecutor implements AgentExecutor {
         else say(TaskState.TASK_STATE_INPUT_REQUIRED, [ask, ...legacyPause(paused).map((c) => part({ $case: 'data', value: c.data }, c.metadata))]);
       } else {
         const { values } = await this.graph.getState(thread);
-        say(TaskState.TASK_STATE_COMPLETED, [text(String(values.messages.at(-1)?.content ?? ''))]);
+        // A call the gateway left waiting for a platform reviewer: the chat offers to try it again.
+        const waiting = waitingOn(values.messages);
+        say(TaskState.TASK_STATE_COMPLETED, [text(String(values.messages.at(-1)?.content ?? ''))], waiting ? { [GATE_META_KEY]: waiting } : undefined);
       }
     } catch (err) {
       this.log.error({ taskId, err: (err as Error).message }, 'task failed');
@@ -126,7 +129,8 @@ function part(content: Part['content'], metadata?: Record<string, unknown>): Par
 const text = (value: string) => part({ $case: 'text', value });
 
 function agentMessage(taskId: string, contextId: string, parts: Part[], metadata?: Record<string, unknown>): A2AMessage {
-  return { messageId: randomUUID(), taskId, contextId, role: Role.ROLE_AGENT, parts, metadata, extensions: metadata ? [HITL_EXTENSION] : [], referenceTaskIds: [] };
+  const extensions = metadata?.[HITL_EXTENSION] ? [HITL_EXTENSION] : [];
+  return { messageId: randomUUID(), taskId, contextId, role: Role.ROLE_AGENT, parts, metadata, extensions, referenceTaskIds: [] };
 }
 
 function textOf(message: A2AMessage): string {

@@ -9,6 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { endpoints, type EndpointName } from '../catalogue.js';
 import { USER_APPROVAL_TOKEN_HEADER } from '../contracts/approval-token.js';
+import { gateDetailsOf, type GateDetails } from '../contracts/denial.js';
 import type { Logger } from '../shared/log.js';
 
 export interface GatewayTool {
@@ -18,7 +19,8 @@ export interface GatewayTool {
   endpoint: EndpointName;
 }
 
-export type ToolOutcome = { ok: true; text: string } | { ok: false; text: string };
+/** `gate`: the gateway gate's details when the gate refused the call or told it to wait. */
+export type ToolOutcome = { ok: true; text: string } | { ok: false; text: string; gate?: GateDetails };
 
 export interface GatewayToolsOptions {
   gatewayUrl: string;
@@ -69,7 +71,8 @@ export class GatewayTools {
     try {
       const result = await this.clients.get(tool.endpoint)!.callTool({ name, arguments: args }, undefined, { timeout: this.callTimeoutMs });
       const text = (result.content as { type: string; text?: string }[]).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
-      return { ok: !result.isError, text };
+      if (!result.isError) return { ok: true, text };
+      return { ok: false, text, gate: gateDetailsOf(result) };
     } catch (err) {
       return { ok: false, text: denialText(err) };
     }

@@ -8,6 +8,7 @@
 import { AIMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import { Annotation, END, interrupt, MessagesAnnotation, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { findTool, needsUserApproval } from '../catalogue.js';
+import type { GateDetails } from '../contracts/denial.js';
 import { verdictFor, type ActionRequest, type ApprovalDecision } from './approval-wire.js';
 import type { GatewayTools } from './gateway-tools.js';
 import { notRetried, RefusedCalls } from './refused-calls.js';
@@ -74,7 +75,9 @@ export function buildGraph({ model, tools, checkpointer, signer }: { model: Agen
       const approval = signer && needsTheUser(call.name) ? await signer.tokenFor({ name: call.name, args: call.args }, state.user) : undefined;
       const outcome = await tools.asUser(state.user, () => tools.call(call.name, call.args), approval);
       if (!outcome.ok) refused.add(call, outcome.text);
-      results.push(new ToolMessage({ tool_call_id: call.id!, name: call.name, content: outcome.text, status: outcome.ok ? 'success' : 'error' }));
+      // The gate's details ride along as the artifact: the model reads the text, the chat the details.
+      const artifact = outcome.ok ? undefined : outcome.gate;
+      results.push(new ToolMessage({ tool_call_id: call.id!, name: call.name, content: outcome.text, status: outcome.ok ? 'success' : 'error', artifact }));
     }
     return { messages: results };
   }
@@ -91,3 +94,12 @@ export function buildGraph({ model, tools, checkpointer, signer }: { model: Agen
 }
 
 export type AgentGraph = ReturnType<typeof buildGraph>;
+
+/** The gateway's "waiting for a platform reviewer" answer among this turn's tool results, if any. */
+export function waitingOn(messages: BaseMessage[]): GateDetails | undefined {
+  for (let i = messages.length - 1; i >= 0 && messages[i].getType() !== 'human'; i--) {
+    const artifact = (messages[i] as ToolMessage).artifact as GateDetails | undefined;
+    if (messages[i].getType() === 'tool' && artifact?.status === 'waiting') return artifact;
+  }
+  return undefined;
+}

@@ -5,6 +5,7 @@
  */
 import { AIMessage, type BaseMessage } from '@langchain/core/messages';
 import { randomUUID } from 'node:crypto';
+import type { GateDetails } from '../contracts/denial.js';
 import type { AgentModel } from './graph.js';
 
 export const OFFLINE_NOTICE = '(offline model: set ANTHROPIC_API_KEY for a real one)';
@@ -42,6 +43,9 @@ export function offlineTurn(messages: BaseMessage[], nextCallId: () => string): 
   if (last?.getType() === 'tool') {
     const result = String(last.content);
     const failed = (last as { status?: string }).status === 'error';
+    if ((last as { artifact?: GateDetails }).artifact?.status === 'waiting') {
+      return new AIMessage(`${result} Ask me to try again once it is approved.`);
+    }
     const sentence = /[.!?]$/.test(result) ? result : `${result}.`;
     return new AIMessage(failed ? `The call did not run: ${sentence} I will not retry it.` : `Done. ${result}`);
   }

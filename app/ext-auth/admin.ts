@@ -8,9 +8,10 @@ import { exportLine } from './audit.js';
 import type { Gate, QueueChange } from './gate.js';
 import type { GateMetrics } from './metrics.js';
 import { requireReviewer, type Reviewer, type ReviewerAuthOptions } from './reviewers.js';
+import { formatDuration } from '../shared/flags.js';
 import { requireLiveSession, sessionApi, watchSession } from './session-api.js';
 import type { ReviewerSessions } from './sessions.js';
-import { DecisionError, ENDED_STATUSES, type ApprovalStore, type Status } from './store.js';
+import { DecisionError, ENDED_STATUSES, type ApprovalRequest, type ApprovalStore, type Status } from './store.js';
 
 const MAX_REASON = 2000;
 
@@ -27,11 +28,11 @@ export function adminApp(gate: Gate, store: ApprovalStore, sessions: ReviewerSes
   // Lets a front end check a credential and learn whose it is without acting on anything.
   app.get('/whoami', (c) => c.json(c.get('reviewer')));
 
-  app.get('/pending', async (c) => c.json({ pending: await store.pending() }));
+  app.get('/pending', async (c) => c.json({ pending: (await store.pending()).map(withDeferral) }));
 
   app.get('/requests/:id', async (c) => {
     const request = await store.get(c.req.param('id'));
-    return request ? c.json(request) : c.json({ error: `no request ${c.req.param('id')}` }, 404);
+    return request ? c.json(withDeferral(request)) : c.json({ error: `no request ${c.req.param('id')}` }, 404);
   });
 
   app.post('/decide/:id', async (c) => {
@@ -90,6 +91,21 @@ export function adminApp(gate: Gate, store: ApprovalStore, sessions: ReviewerSes
   });
 
   return app as unknown as Hono;
+}
+
+/**
+ * A pending request whose callers the gate stopped holding says so in words too: when they
+ * stopped waiting, and what an approval now does.
+ */
+function withDeferral(request: ApprovalRequest): ApprovalRequest & { deferral?: { callerStoppedAt: string; onApproval: string } } {
+  if (request.status !== 'pending' || request.waiting > 0 || !request.callerStoppedAt) return request;
+  return {
+    ...request,
+    deferral: {
+      callerStoppedAt: request.callerStoppedAt,
+      onApproval: `lets the same call from the same requester through once, within ${formatDuration(request.grantTtlSeconds * 1000)} of the approval`,
+    },
+  };
 }
 
 function clampInt(raw: string | undefined, fallback: number, min: number, max: number): number {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
-import { ConfigError, duration, int, port, text, url, type FlagValues } from '../shared/flags.js';
+import { ConfigError, duration, int, oneOf, port, text, url, type FlagValues } from '../shared/flags.js';
 import type { Logger } from '../shared/log.js';
 import { listen, withOps } from '../shared/http.js';
 import { openDatabase } from '../shared/sql.js';
@@ -27,6 +27,17 @@ export const extAuthCommand = defineCommand({
     adminPort: { help: 'HTTP port of the reviewers\' admin API', default: 8081, parse: port, metavar: 'PORT' },
     ...storageFlags,
     parkTimeout: duration('how long a call waits for reviewers before it is denied', '10m'),
+    hold: duration(
+      'how long one call is held at the gateway; then it is answered "waiting for a platform reviewer" and stays queued until --park-timeout (keep it under the callers\' own timeouts: kagent cuts a chat turn at 3m)',
+      '150s',
+    ),
+    grantTtl: duration('how long an approval given after the hold lets the same call through once, and a rejection answers identical calls at once', '15m'),
+    denyAs: {
+      help: 'answer a refused tool call as its own JSON-RPC tool error with HTTP 200 (jsonrpc: MCP clients show the model why), or with 403/429 (http)',
+      default: 'jsonrpc' as const,
+      parse: oneOf('jsonrpc', 'http'),
+      metavar: 'jsonrpc|http',
+    },
     tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token}', parse: text, metavar: 'FILE' },
     identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name', parse: text, metavar: 'NAME' },
     groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
@@ -98,8 +109,11 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
     log,
     metrics,
     parkTimeoutMs: config.parkTimeout,
+    holdMs: config.hold,
+    grantTtlMs: config.grantTtl,
     flood: { overall: config.maxPending, perRequester: config.maxPendingPerRequester },
     defaults: { gate: config.gate, approvalsRequired: config.approvals, reviewerGroup: config.reviewerGroup },
+    denyAs: config.denyAs,
     requesterHeader: config.requesterHeader.toLowerCase(),
     requesterMetadata: config.requesterMetadata,
     redactHeaders: config.redactHeaders,
@@ -114,6 +128,10 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       .sweepDeadReplicas(config.replicaTimeout)
       .then((ids) => ids.length && log.warn({ ids }, 'calls held by a dead replica recorded as abandoned'))
       .catch((err) => log.warn({ err: (err as Error).message }, 'sweep failed'));
+    store
+      .expireOverdue()
+      .then((ids) => ids.length && log.info({ ids }, 'queued requests nobody held timed out'))
+      .catch((err) => log.warn({ err: (err as Error).message }, 'expiry sweep failed'));
   }, config.replicaTimeout / 2);
   const shuttingDown = new AbortController();
   const admin = await listen(withOps(adminApp(gate, store, sessions, metrics, auth, shuttingDown.signal), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');

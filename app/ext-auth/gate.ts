@@ -6,9 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { formatDuration } from '../shared/flags.js';
 import type { Logger } from '../shared/log.js';
+import type { GateDetails } from '../contracts/denial.js';
+import { callKey } from './call-key.js';
 import { classify, type GatedRequest } from './classify.js';
+import { deniedResponse, type DeniedHttp, type DenyAs } from './denial.js';
 import type { GateMetrics } from './metrics.js';
-import { FloodError, type ApprovalRequest, type ApprovalStore, type FloodLimits, type QueueChange } from './store.js';
+import { ENDED_STATUSES, FloodError, type ApprovalRequest, type ApprovalStore, type Arrival, type FloodLimits, type QueueChange } from './store.js';
 
 export interface CheckInput extends GatedRequest {
   path: string;
@@ -19,16 +22,36 @@ export interface CheckInput extends GatedRequest {
 
 export type CheckAnswer =
   | { allowed: true; headers: Record<string, string> }
-  | { allowed: false; httpStatus: number; reason: string; id: string | null };
+  /** `exhausted`: a flood limit; `unavailable`: the gate itself failed. */
+  | { allowed: false; kind: 'denied' | 'exhausted' | 'unavailable'; reason: string; response: DeniedHttp };
+
+/** A refusal of a request the gate could not read: nothing to answer in its own terms, so a 403 says why. */
+export function unreadableDenial(reason: string, kind: 'denied' | 'unavailable' = 'denied'): CheckAnswer {
+  return {
+    allowed: false,
+    kind,
+    reason,
+    response: { httpStatus: kind === 'unavailable' ? 503 : 403, contentType: 'application/json', body: JSON.stringify({ approved: false, reason, id: null }) },
+  };
+}
 
 export interface GateOptions {
   store: ApprovalStore;
   log: Logger;
   metrics: GateMetrics;
   parkTimeoutMs: number;
+  /**
+   * How long one Check is held before it is answered "waiting" (the request stays queued):
+   * under the callers' own timeouts. At or above the park timeout, a call is held to the end.
+   */
+  holdMs: number;
+  /** How long a rejection is replayed to identical calls, and an approval given after the hold lets one through. */
+  grantTtlMs: number;
   flood: FloodLimits;
   /** Policy for requests whose AgentgatewayPolicy sets no contextExtensions. */
   defaults: { gate: string; approvalsRequired: number; reviewerGroup: string };
+  /** How a refused tool call is answered: its own JSON-RPC tool error (200) or a 403/429. */
+  denyAs: DenyAs;
   requesterHeader: string;
   /** "namespace.key" in metadata_context, preferred over the header when present. */
   requesterMetadata?: string;
@@ -42,7 +65,8 @@ export type { QueueChange };
 const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
 
 export class Gate extends EventEmitter<{ change: [QueueChange] }> {
-  private readonly waiters = new Map<string, (request: ApprovalRequest) => void>();
+  /** The callers held in this process, by request: identical calls share one request. */
+  private readonly waiters = new Map<string, Set<(request: ApprovalRequest) => void>>();
 
   constructor(private readonly options: GateOptions) {
     super();
@@ -58,7 +82,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
     return this.options.store.subscribe(
       (change) => {
         this.emit('change', change);
-        if (change.type !== 'parked' && change.type !== 'approval') void this.releaseIfHeld(change.id);
+        if ((ENDED_STATUSES as string[]).includes(change.type)) void this.releaseIfHeld(change.id);
       },
       () => {
         // Notifications sent while the feed was down are lost: look up every call held here.
@@ -68,7 +92,9 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
   }
 
   get parkedHere(): number {
-    return this.waiters.size;
+    let held = 0;
+    for (const callers of this.waiters.values()) held += callers.size;
+    return held;
   }
 
   async check(input: CheckInput, cancelled: AbortSignal): Promise<CheckAnswer> {
@@ -102,24 +128,62 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       decidedAt: null,
       decidedBy: null,
       reason: null,
+      callKey: callKey(requester, policy.gate, verdict.calls),
+      waiting: 1,
+      callerStoppedAt: null,
+      grantTtlSeconds: this.options.grantTtlMs / 1000,
+      grant: null,
     };
+    let arrival: Arrival;
     try {
-      await store.park(request, this.options.flood, this.options.replica);
+      // A decision older than a request's whole life plus the grant TTL can no longer matter.
+      const since = new Date(now - this.options.parkTimeoutMs - this.options.grantTtlMs).toISOString();
+      arrival = await store.arrive(request, this.options.flood, this.options.replica, since);
     } catch (err) {
       if (!(err instanceof FloodError)) throw err;
       await store.record('flood_denied', null, requester, { reason: err.message, tool: request.toolName });
       metrics.decisions.inc({ outcome: 'flood_denied' });
-      return { allowed: false, httpStatus: 429, reason: err.message, id: null };
+      return this.refuse(input, { ...this.details(request, 'flood_denied'), requestId: null, reason: err.message }, 'exhausted');
     }
-    log.info({ id: request.id, tool: request.toolName, requester, gate: request.gate }, 'parked');
-    const decided = await this.waitForDecision(request, cancelled);
+    const known = arrival.request;
+    if (arrival.kind === 'replayed_rejection') {
+      metrics.decisions.inc({ outcome: 'replayed_rejection' });
+      log.info({ id: known.id, requester }, 'identical call rejected again');
+      return this.refuse(input, { ...this.details(known, 'rejected'), reviewers: known.decidedBy ? [known.decidedBy] : [] });
+    }
+    if (arrival.kind === 'grant_used') {
+      metrics.decisions.inc({ outcome: 'grant_used' });
+      log.info({ id: known.id, requester }, 'approval given after the hold used by the same call');
+      return { allowed: true, headers: approvalHeaders(known) };
+    }
+    log.info({ id: known.id, tool: known.toolName, requester, gate: known.gate, joined: arrival.kind === 'joined' }, arrival.kind);
+    const outcome = await this.hold(known, cancelled);
+    if ('deferred' in outcome) {
+      metrics.decisions.inc({ outcome: 'deferred' });
+      log.info({ id: known.id }, 'hold ended; the request stays queued');
+      return this.refuse(input, {
+        ...this.details(outcome.deferred, 'waiting'),
+        reason: null,
+        expiresAt: outcome.deferred.expiresAt,
+        grantTtlSeconds: outcome.deferred.grantTtlSeconds,
+      });
+    }
+    const decided = outcome.decided;
     metrics.timeToDecision.observe({ outcome: decided.status }, (Date.now() - now) / 1000);
     metrics.decisions.inc({ outcome: decided.status });
-    log.info({ id: request.id, outcome: decided.status, by: decided.decidedBy }, 'released');
-    if (decided.status === 'approved') {
-      return { allowed: true, headers: { 'x-hitl-approval-id': decided.id, 'x-hitl-approved-by': decided.decidedBy ?? '' } };
-    }
-    return { allowed: false, httpStatus: 403, reason: decided.reason ?? decided.status, id: decided.id };
+    log.info({ id: known.id, outcome: decided.status, by: decided.decidedBy }, 'released');
+    if (decided.status === 'approved') return { allowed: true, headers: approvalHeaders(decided) };
+    const status = decided.status as Exclude<GateDetails['status'], 'flood_denied' | 'waiting'>;
+    return this.refuse(input, { ...this.details(decided, status), reviewers: status === 'rejected' && decided.decidedBy ? [decided.decidedBy] : [] });
+  }
+
+  private details(request: ApprovalRequest, status: GateDetails['status']): GateDetails {
+    return { status, requestId: request.id, gate: request.gate, reviewers: [], reason: request.reason, expiresAt: null, grantTtlSeconds: null };
+  }
+
+  private refuse(input: CheckInput, details: GateDetails, kind: 'denied' | 'exhausted' = 'denied'): CheckAnswer {
+    const body = new TextDecoder().decode(input.body);
+    return { allowed: false, kind, reason: details.reason ?? details.status, response: deniedResponse(details, body, this.options.denyAs) };
   }
 
   /** Records a reviewer's decision; the change feed releases the held call, wherever it is held. */
@@ -128,48 +192,81 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
   }
 
   private async releaseIfHeld(id: string): Promise<void> {
-    const waiter = this.waiters.get(id);
-    if (!waiter) return;
+    const callers = this.waiters.get(id);
+    if (!callers) return;
     try {
       const request = await this.options.store.get(id);
-      if (request && request.status !== 'pending') waiter(request);
+      if (request && request.status !== 'pending') for (const release of [...callers]) release(request);
     } catch (err) {
       this.options.log.warn({ err, id }, 'could not read a decision yet; will retry on reconnect');
     }
   }
 
-  private waitForDecision(request: ApprovalRequest, cancelled: AbortSignal): Promise<ApprovalRequest> {
-    const { store, parkTimeoutMs } = this.options;
+  /**
+   * Holds one caller until a decision, the request's timeout, the end of the hold, or the
+   * caller going away, whichever comes first. Decisions reach it through the change feed.
+   */
+  private hold(request: ApprovalRequest, cancelled: AbortSignal): Promise<{ decided: ApprovalRequest } | { deferred: ApprovalRequest }> {
+    const { store, log } = this.options;
     return new Promise((resolve) => {
-      const end = (final: ApprovalRequest) => {
+      const callers = this.waiters.get(request.id) ?? new Set();
+      this.waiters.set(request.id, callers);
+      let ended = false;
+      const end = (outcome: { decided: ApprovalRequest } | { deferred: ApprovalRequest }) => {
+        if (ended) return;
+        ended = true;
         clearTimeout(timer);
         cancelled.removeEventListener('abort', onAbort);
-        this.waiters.delete(request.id);
-        resolve(final);
+        callers.delete(release);
+        if (callers.size === 0 && this.waiters.get(request.id) === callers) this.waiters.delete(request.id);
+        resolve(outcome);
       };
-      this.waiters.set(request.id, end);
-      // Whichever of timeout, cancellation and decision commits first wins; the store's
-      // conditional update makes the others no-ops.
-      const giveUp = async (status: 'timed_out' | 'abandoned', reason: string) => {
+      const release = (final: ApprovalRequest) => end({ decided: final });
+      callers.add(release);
+      // Whichever of timeout, cancellation, end of hold and decision commits first wins; the
+      // store's conditional updates make the others no-ops.
+      const giveUp = async (why: 'timed_out' | 'abandoned' | 'hold_ended') => {
         try {
-          await store.finish(request.id, status, reason);
+          if (why === 'timed_out') {
+            await store.finish(request.id, 'timed_out', `timed out after ${formatDuration(this.options.parkTimeoutMs)}`);
+            return;
+          }
+          const now = await store.stopWaiting(request.id, why, why === 'abandoned' ? 'the caller went away before a decision' : 'the gate stopped holding the call');
+          if (!now) return end({ decided: { ...request, status: 'abandoned', reason: 'the request is gone' } });
+          if (now.status !== 'pending') return end({ decided: now });
+          if (now.waiting === 0) this.expireLater(now);
+          end(why === 'hold_ended' ? { deferred: now } : { decided: { ...now, status: 'abandoned', reason: 'the caller went away before a decision' } });
         } catch (err) {
           // The store is gone (shutting down, or lost): the next start records the request abandoned.
-          this.options.log.error({ err, id: request.id, status }, 'could not record the end of a parked call');
-          end({ ...request, status, reason });
+          log.error({ err, id: request.id, why }, 'could not record the end of a held call');
+          end({ decided: { ...request, status: 'abandoned', reason: 'the approval store is unavailable' } });
         }
       };
-      const timer = setTimeout(() => void giveUp('timed_out', `timed out after ${formatDuration(parkTimeoutMs)}`), parkTimeoutMs);
-      const onAbort = () => void giveUp('abandoned', 'the caller went away before a decision');
+      const remaining = Math.max(0, Date.parse(request.expiresAt) - Date.now());
+      const timer =
+        this.options.holdMs < remaining
+          ? setTimeout(() => void giveUp('hold_ended'), this.options.holdMs)
+          : setTimeout(() => void giveUp('timed_out'), remaining);
+      const onAbort = () => void giveUp('abandoned');
       cancelled.addEventListener('abort', onAbort, { once: true });
       if (cancelled.aborted) onAbort();
     });
   }
 
+  /** A request nobody holds any more still times out on time; replicas' sweeps cover a restart. */
+  private expireLater(request: ApprovalRequest): void {
+    const remaining = Math.max(0, Date.parse(request.expiresAt) - Date.now());
+    setTimeout(() => {
+      this.options.store
+        .finish(request.id, 'timed_out', `timed out after ${formatDuration(this.options.parkTimeoutMs)}`)
+        .catch((err) => this.options.log.warn({ err: (err as Error).message, id: request.id }, 'could not time out a deferred request; the sweep will'));
+    }, remaining).unref();
+  }
+
   private async deny(input: CheckInput, requester: string | null, reason: string): Promise<CheckAnswer> {
     await this.options.store.record('denied', null, requester, { reason, method: input.method, path: input.path });
     this.options.metrics.decisions.inc({ outcome: 'classifier_denied' });
-    return { allowed: false, httpStatus: 403, reason, id: null };
+    return unreadableDenial(reason);
   }
 
   private requesterOf(input: CheckInput): string | null {
@@ -189,6 +286,11 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
     const secret = new Set([...SECRET_HEADERS, ...this.options.redactHeaders.map((h) => h.toLowerCase())]);
     return Object.fromEntries(Object.entries(headers).filter(([name]) => !secret.has(name.toLowerCase())));
   }
+}
+
+/** What an approved call carries upstream; a used grant carries the same. */
+function approvalHeaders(request: ApprovalRequest): Record<string, string> {
+  return { 'x-hitl-approval-id': request.id, 'x-hitl-approved-by': request.decidedBy ?? '' };
 }
 
 type ApprovalRequestPolicy = Pick<ApprovalRequest, 'gate' | 'approvalsRequired' | 'reviewerGroup'>;

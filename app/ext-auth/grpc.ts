@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import type { Logger } from '../shared/log.js';
-import type { CheckAnswer, CheckInput, Gate } from './gate.js';
+import { unreadableDenial, type CheckAnswer, type CheckInput, type Gate } from './gate.js';
 import type { GateMetrics } from './metrics.js';
 import { EXT_AUTHZ_PROTO } from './proto.js';
 
@@ -42,7 +42,7 @@ export async function serveGrpc(gate: Gate, metrics: GateMetrics, log: Logger, p
         .catch((err) => {
           // Fail closed: a gate that cannot decide denies, and says why.
           log.error({ err }, 'check failed');
-          callback(null, toCheckResponse({ allowed: false, httpStatus: 503, reason: `approval gate unavailable: ${(err as Error).message}`, id: null }));
+          callback(null, toCheckResponse(unreadableDenial(`approval gate unavailable: ${(err as Error).message}`, 'unavailable')));
         });
     },
   });
@@ -97,13 +97,10 @@ function toCheckResponse(answer: CheckAnswer): any {
       ok_response: { headers: Object.entries(answer.headers).map(([key, value]) => ({ header: { key, value } })) },
     };
   }
-  const code = answer.httpStatus === 429 ? RESOURCE_EXHAUSTED : answer.httpStatus === 503 ? UNAVAILABLE : PERMISSION_DENIED;
+  const code = { denied: PERMISSION_DENIED, exhausted: RESOURCE_EXHAUSTED, unavailable: UNAVAILABLE }[answer.kind];
+  const { httpStatus, contentType, body } = answer.response;
   return {
     status: { code, message: answer.reason },
-    denied_response: {
-      status: { code: answer.httpStatus },
-      headers: [{ header: { key: 'content-type', value: 'application/json' } }],
-      body: JSON.stringify({ approved: false, reason: answer.reason, id: answer.id }),
-    },
+    denied_response: { status: { code: httpStatus }, headers: [{ header: { key: 'content-type', value: contentType } }], body },
   };
 }

@@ -43,7 +43,25 @@ export interface ApprovalRequest {
   decidedAt: string | null;
   decidedBy: string | null;
   reason: string | null;
+  /** Same requester, gate and canonical calls ⇒ same key: identical calls share one request. */
+  callKey: string;
+  /** Callers held on this request right now (identical calls join it). */
+  waiting: number;
+  /** When the last held caller was answered "waiting" and let go (a caller held since, by joining, counts in `waiting`). */
+  callerStoppedAt: string | null;
+  /** How long an approval given after the callers stopped waiting lets the same call through once. */
+  grantTtlSeconds: number;
+  /** The single-use pass an approval became because nobody was held any more. */
+  grant: { until: string; usedAt: string | null } | null;
 }
+
+/** What became of one arriving call: a new request, or one the gate already knows. */
+export type Arrival =
+  | { kind: 'parked' | 'joined'; request: ApprovalRequest }
+  /** An identical call was rejected within the grant TTL: the same rejection, at once. */
+  | { kind: 'replayed_rejection'; request: ApprovalRequest }
+  /** An identical call was approved after its caller stopped waiting: this call uses that approval. */
+  | { kind: 'grant_used'; request: ApprovalRequest };
 
 export class DecisionError extends Error {
   constructor(readonly status: 403 | 404 | 409 | 410, message: string) {
@@ -62,12 +80,13 @@ export interface FloodLimits {
 const AUDIT_LOCK = 72_410_002;
 /** Every replica hears every queue change on this channel, delivered when its transaction commits. */
 const CHANGES = 'hitl_changes';
-/** 2 added hitl_pending_counts. */
-const SCHEMA_VERSION = 2;
+/** 2 added hitl_pending_counts; 3 added call_key. */
+const SCHEMA_VERSION = 3;
 /** The row of hitl_pending_counts that counts every pending request. */
 const EVERYONE = '*';
 
-export type ChangeType = 'parked' | 'approval' | Exclude<Status, 'pending'>;
+/** `joined`: another identical call waits on it; `deferred`: its callers stopped waiting, it stays queued. */
+export type ChangeType = 'parked' | 'approval' | 'joined' | 'deferred' | Exclude<Status, 'pending'>;
 export interface QueueChange {
   type: ChangeType;
   id: string;
@@ -86,6 +105,8 @@ export class ApprovalStore {
         seq bigint PRIMARY KEY, entry text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL)`);
       await tx.query(`CREATE TABLE IF NOT EXISTS hitl_replicas (id text PRIMARY KEY, heartbeat_at timestamptz NOT NULL)`);
       await tx.query(`ALTER TABLE hitl_requests ADD COLUMN IF NOT EXISTS holder text`);
+      await tx.query(`ALTER TABLE hitl_requests ADD COLUMN IF NOT EXISTS call_key text`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS hitl_requests_call_key ON hitl_requests (call_key, received_at)`);
       await tx.query(`CREATE TABLE IF NOT EXISTS hitl_schema_version (version int PRIMARY KEY)`);
       await tx.query(`INSERT INTO hitl_schema_version (version) VALUES ($1) ON CONFLICT DO NOTHING`, [SCHEMA_VERSION]);
       await rebuildPendingCounts(tx);
@@ -124,34 +145,117 @@ export class ApprovalStore {
 
   /** Requests left pending by a previous process can no longer be answered: their callers are gone. */
   async abandonLeftovers(reason: string): Promise<string[]> {
-    const { rows } = await this.sql.query<{ id: string }>(`SELECT id FROM hitl_requests WHERE status = 'pending'`);
+    // A request whose callers had already been told to come back stays queued until it expires.
+    const { rows } = await this.sql.query<{ id: string }>(`SELECT id FROM hitl_requests WHERE status = 'pending' AND holder IS NOT NULL`);
     const abandoned: string[] = [];
     for (const { id } of rows) if (await this.finish(id, 'abandoned', reason)) abandoned.push(id);
     return abandoned;
   }
 
-  async park(request: ApprovalRequest, limits: FloodLimits, holder: string): Promise<void> {
-    await this.sql.transaction(async (tx) => {
+  /**
+   * Admits one arriving call. An identical call (same key) already pending is joined; one
+   * rejected within the grant TTL is answered with that rejection; an unused grant from an
+   * approval given after its callers stopped waiting is used up. Otherwise the call is parked
+   * as a new request, within the flood limits. `since`: how far back a decision can matter.
+   */
+  async arrive(request: ApprovalRequest, limits: FloodLimits, holder: string, since: string): Promise<Arrival> {
+    return this.sql.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-      const { overall, mine } = await pendingCounts(tx, request.requester);
-      if (overall >= limits.overall) throw new FloodError(`too many requests waiting for review (${overall}); try later`);
-      if (mine >= limits.perRequester) throw new FloodError(`${request.requester ?? 'this caller'} already has ${mine} requests waiting for review`);
-      await tx.query(`INSERT INTO hitl_requests (id, status, requester, received_at, data, holder) VALUES ($1, 'pending', $2, $3, $4, $5)`, [
-        request.id,
-        request.requester,
-        request.receivedAt,
-        JSON.stringify(request),
-        holder,
-      ]);
-      await countPending(tx, request.requester, +1);
-      await notify(tx, { type: 'parked', id: request.id });
-      await appendAudit(tx, {
-        event: 'parked',
-        requestId: request.id,
-        actor: request.requester,
-        detail: { gate: request.gate, tool: request.toolName, args: request.toolArgs, calls: request.calls.length, path: request.path },
-      });
+      const { rows } = await tx.query<{ data: ApprovalRequest }>(
+        `SELECT data FROM hitl_requests WHERE call_key = $1 AND received_at >= $2 AND status IN ('pending', 'approved', 'rejected') ORDER BY received_at DESC`,
+        [request.callKey, since],
+      );
+      const known = rows.map((r) => r.data);
+      const now = new Date();
+      const pending = known.find((r) => r.status === 'pending');
+      if (pending) {
+        pending.waiting += 1;
+        await save(tx, pending, holder);
+        await appendAudit(tx, { event: 'joined', requestId: pending.id, actor: request.requester, detail: { waiting: pending.waiting } });
+        await notify(tx, { type: 'joined', id: pending.id });
+        return { kind: 'joined', request: pending };
+      }
+      const latest = known.filter((r) => r.decidedAt).sort((a, b) => Date.parse(b.decidedAt!) - Date.parse(a.decidedAt!))[0];
+      if (latest?.status === 'rejected' && Date.parse(latest.decidedAt!) + latest.grantTtlSeconds * 1000 > now.getTime()) {
+        await appendAudit(tx, { event: 'replayed_rejection', requestId: latest.id, actor: request.requester, detail: { reason: latest.reason, by: latest.decidedBy } });
+        return { kind: 'replayed_rejection', request: latest };
+      }
+      if (latest?.status === 'approved' && latest.grant && !latest.grant.usedAt && Date.parse(latest.grant.until) > now.getTime()) {
+        latest.grant.usedAt = now.toISOString();
+        await save(tx, latest);
+        await appendAudit(tx, { event: 'grant_used', requestId: latest.id, actor: request.requester, detail: { approvedBy: latest.decidedBy } });
+        return { kind: 'grant_used', request: latest };
+      }
+      await this.insert(tx, request, limits, holder);
+      return { kind: 'parked', request };
     });
+  }
+
+  private async insert(tx: SqlSession, request: ApprovalRequest, limits: FloodLimits, holder: string): Promise<void> {
+    const { overall, mine } = await pendingCounts(tx, request.requester);
+    if (overall >= limits.overall) throw new FloodError(`too many requests waiting for review (${overall}); try later`);
+    if (mine >= limits.perRequester) throw new FloodError(`${request.requester ?? 'this caller'} already has ${mine} requests waiting for review`);
+    await tx.query(`INSERT INTO hitl_requests (id, status, requester, received_at, data, holder, call_key) VALUES ($1, 'pending', $2, $3, $4, $5, $6)`, [
+      request.id,
+      request.requester,
+      request.receivedAt,
+      JSON.stringify(request),
+      holder,
+      request.callKey,
+    ]);
+    await countPending(tx, request.requester, +1);
+    await notify(tx, { type: 'parked', id: request.id });
+    await appendAudit(tx, {
+      event: 'parked',
+      requestId: request.id,
+      actor: request.requester,
+      detail: { gate: request.gate, tool: request.toolName, args: request.toolArgs, calls: request.calls.length, path: request.path },
+    });
+  }
+
+  /**
+   * One held caller stops waiting: `hold_ended` when the gate answered it "waiting" (the
+   * request stays queued), `abandoned` when it went away. When the last one goes, the request
+   * is deferred (or abandoned, if it was never deferred and the caller left). Returns the
+   * request as it is now; one already decided is returned as decided, for the caller to take.
+   */
+  async stopWaiting(id: string, why: 'hold_ended' | 'abandoned', reason: string): Promise<ApprovalRequest | null> {
+    return this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+      const request = await load(tx, id, true);
+      if (!request || request.status !== 'pending') return request;
+      request.waiting = Math.max(0, (request.waiting ?? 1) - 1);
+      const now = new Date().toISOString();
+      if (request.waiting > 0) {
+        await save(tx, request);
+        await appendAudit(tx, { event: why === 'abandoned' ? 'caller_left' : 'hold_ended', requestId: id, actor: null, detail: { reason, waiting: request.waiting } });
+        await notify(tx, { type: 'joined', id });
+        return request;
+      }
+      if (why === 'abandoned' && request.callerStoppedAt === null) {
+        settle(request, 'abandoned', null, reason, now);
+        await save(tx, request, null);
+        await countPending(tx, request.requester, -1);
+        await appendAudit(tx, { event: 'abandoned', requestId: id, actor: null, detail: { reason } });
+        await notify(tx, { type: 'abandoned', id });
+        return request;
+      }
+      request.callerStoppedAt = now;
+      await save(tx, request, null);
+      await appendAudit(tx, { event: 'deferred', requestId: id, actor: null, detail: { reason } });
+      await notify(tx, { type: 'deferred', id });
+      return request;
+    });
+  }
+
+  /** Times out the pending requests whose time ran out with nobody holding them; returns their ids. */
+  async expireOverdue(): Promise<string[]> {
+    const { rows } = await this.sql.query<{ id: string }>(
+      `SELECT id FROM hitl_requests WHERE status = 'pending' AND holder IS NULL AND (data->>'expiresAt')::timestamptz <= now()`,
+    );
+    const expired: string[] = [];
+    for (const { id } of rows) if (await this.finish(id, 'timed_out', 'nobody decided before it expired')) expired.push(id);
+    return expired;
   }
 
   /** Applies one reviewer's decision. Returns the request after it; throws DecisionError when refused. */
@@ -175,13 +279,17 @@ export class ApprovalStore {
       const enough = request.approvals.length >= request.approvalsRequired;
       if (!approved) settle(request, 'rejected', reviewer.name, reason, now);
       else if (enough) settle(request, 'approved', request.approvals.map((a) => a.reviewer).join(', '), reason, now);
+      // Nobody is held to release: the approval waits for the same call to come again, once.
+      if ((request.status as Status) === 'approved' && request.waiting === 0 && request.callerStoppedAt !== null) {
+        request.grant = { until: new Date(Date.parse(now) + request.grantTtlSeconds * 1000).toISOString(), usedAt: null };
+      }
       await save(tx, request);
       if (request.status !== 'pending') await countPending(tx, request.requester, -1);
       await appendAudit(tx, {
         event: approved ? (enough ? 'approved' : 'approval_recorded') : 'rejected',
         requestId: id,
         actor: reviewer.name,
-        detail: { reason, approvals: request.approvals.length, required: request.approvalsRequired },
+        detail: { reason, approvals: request.approvals.length, required: request.approvalsRequired, ...(request.grant ? { grantUntil: request.grant.until } : {}) },
       });
       await notify(tx, { type: request.status === 'pending' ? 'approval' : (request.status as ChangeType), id });
       return request;
@@ -256,8 +364,13 @@ async function load(db: SqlSession, id: string, forUpdate: boolean): Promise<App
   return rows[0]?.data ?? null;
 }
 
-async function save(tx: SqlSession, request: ApprovalRequest): Promise<void> {
-  await tx.query(`UPDATE hitl_requests SET status = $2, data = $3 WHERE id = $1`, [request.id, request.status, JSON.stringify(request)]);
+/** `holder`: the replica now holding a caller, null when none is held; left as it was when omitted. */
+async function save(tx: SqlSession, request: ApprovalRequest, holder?: string | null): Promise<void> {
+  if (holder === undefined) {
+    await tx.query(`UPDATE hitl_requests SET status = $2, data = $3 WHERE id = $1`, [request.id, request.status, JSON.stringify(request)]);
+  } else {
+    await tx.query(`UPDATE hitl_requests SET status = $2, data = $3, holder = $4 WHERE id = $1`, [request.id, request.status, JSON.stringify(request), holder]);
+  }
 }
 
 /*

@@ -219,7 +219,8 @@ export function uiApp(options: UiOptions): Hono {
               await stream.writeSSE({ event: 'ready', data: 'ready' });
               continue;
             }
-            const request = item.type === 'parked' || item.type === 'approval' ? await admin.request(session.credential, item.id).catch(() => undefined) : undefined;
+            const changed = ['parked', 'approval', 'joined', 'deferred'].includes(item.type);
+            const request = changed ? await admin.request(session.credential, item.id).catch(() => undefined) : undefined;
             if (request?.status === 'pending') {
               const [card] = await cardsFor([request], viewer);
               await stream.writeSSE({ event: 'card', data: String(await card.toString()) });

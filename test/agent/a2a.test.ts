@@ -73,8 +73,9 @@ it('the agent card: 0.3 by default, 1.0 when asked, the hitl/v1 extension offere
 });
 
 const plans: [Generation, { approve: string; reject: string }][] = [
-  ['1.0', { approve: 'v3', reject: 'v4' }],
-  ['0.3', { approve: 'v4', reject: 'v1' }],
+  // Distinct rejected versions: an identical call rejected moments ago would be refused at once.
+  ['1.0', { approve: 'v3', reject: 'v1' }],
+  ['0.3', { approve: 'v4', reject: 'v2' }],
 ];
 
 for (const [generation, versions] of plans) {

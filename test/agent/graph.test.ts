@@ -121,7 +121,8 @@ it('a model that repeats a call the reviewer rejected cannot: one card, the reas
   ctx.stack.ext.gate.on('change', rejectEach);
   try {
     const config = { configurable: { thread_id: `t${++thread}` } };
-    const done = await ctx.stubborn.invoke({ messages: [new HumanMessage('Apply migration v4.')], user: 'erin' }, config);
+    // Another user than the scene above, whose identical call the gate would refuse at once by replaying its rejection.
+    const done = await ctx.stubborn.invoke({ messages: [new HumanMessage('Apply migration v4.')], user: 'frank' }, config);
     assert.is(parked.length, 1, 'only the first attempt reached the gate');
     const results = done.messages.filter((m) => m.getType() === 'tool').map((m) => String(m.content));
     assert.is(results.length, 3);

@@ -1,4 +1,4 @@
-import { ApiObject, Duration, JsonPatch, Size, Testing } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
@@ -191,6 +191,17 @@ test('configuration mistakes are reported at synth time', () => {
   const stack = new HitlStack(app, 'cached', { image });
   ApiObject.of(stack.opsTools.policy!).addJsonPatch(JsonPatch.add('/spec/traffic/extAuth/cache', { key: ['request.path'], ttl: '5m' }));
   assert.throws(() => app.synthYaml(), /caches decisions of the human gate hitl-ext-auth/);
+
+  // kagent v0.9.12 cuts an A2A chat turn at 3 minutes: a declarative agent needs a shorter hold.
+  const longHold = Testing.app();
+  new HitlStack(longHold, 'long-hold', { image, holdFor: Duration.seconds(180) });
+  assert.throws(() => longHold.synthYaml(), /holdFor 180s must be under 180s: kagent's A2A proxy cuts a chat turn after 3 minutes, so the declarative Agent kagent\/dba-assistant/);
+  const shortHold = Testing.app();
+  new HitlStack(shortHold, 'short-hold', { image, holdFor: Duration.seconds(179) });
+  assert.not.throws(() => shortHold.synthYaml());
+  const lone = Testing.app();
+  new HitlPlatform(new Chart(lone, 'lone'), 'p', { image, gateway, reviewerTokens: { secretName: 't' }, sessionSecret: { name: 's', key: 'k' }, holdFor: Duration.minutes(5) });
+  assert.not.throws(() => lone.synthYaml(), 'no declarative agent, no limit');
 });
 
 test('the cluster scripts are shellcheck-clean', () => {

@@ -24,10 +24,12 @@ it.after(async (ctx) => {
   ctx.dir.remove();
 });
 
-/** Sends a tool call and resolves once it is parked, with its id and the pending Check. */
+let tickets = 0;
+
+/** Sends a tool call (a new one each time: identical calls share a request) and resolves once it is parked. */
 async function park(ctx: Ctx, options: Parameters<typeof checkRequest>[0] = {}) {
   const parked = nextChange(ctx.ext.gate, (c) => c.type === 'parked');
-  const call = ctx.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }), ...options }));
+  const call = ctx.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: `CHG-${++tickets}` }), ...options }));
   const { id } = await parked;
   return { id, ...call };
 }
@@ -51,7 +53,7 @@ it('a parked call shows up in /pending, redacted, and approval releases it with 
   const { id, result } = await park(ctx);
   const pending = await (await admin(ctx.ext.adminUrl, 'bob').get('/pending')).json();
   const shown = pending.pending.find((p: any) => p.id === id);
-  assert.equal([shown.toolName, shown.toolArgs, shown.requester, shown.gate, shown.approvalsRequired], ['run_migration', { version: 'v3' }, 'alice', 'platform', 1]);
+  assert.equal([shown.toolName, shown.toolArgs.version, shown.requester, shown.gate, shown.approvalsRequired], ['run_migration', 'v3', 'alice', 'platform', 1]);
   assert.is(shown.headers.authorization, undefined, 'credentials are never stored or shown');
   assert.is(shown.headers['x-user-id'], 'alice');
 
@@ -64,13 +66,30 @@ it('a parked call shows up in /pending, redacted, and approval releases it with 
   assert.equal([record.status, record.decidedBy, record.reason], ['approved', 'bob', 'approved per CHG-1234']);
 });
 
-it('rejection returns the reviewer\'s reason verbatim in a 403 body', async (ctx) => {
-  const { id, result } = await park(ctx);
+it('a rejection is the call\'s own JSON-RPC tool error with HTTP 200: who decided, the reason verbatim, details under _meta', async (ctx) => {
+  const { id, result } = await park(ctx, { body: toolCall('run_migration', { version: 'v3', ticket: 'CHG-17' }, 'call-17') });
   const reason = 'Not during the freeze — see <CHG-99> & "ops" policy';
   assert.is((await admin(ctx.ext.adminUrl, 'carol').decide(id, false, reason)).status, 204);
   const answer = await result;
-  assert.equal([answer.code, answer.httpStatus], [7, 403]);
-  assert.equal(answer.body, { approved: false, reason, id });
+  assert.equal([answer.code, answer.httpStatus, answer.contentType], [7, 200, 'application/json']);
+  assert.equal(Object.keys(answer.body).sort(), ['id', 'jsonrpc', 'result']);
+  assert.equal(Object.keys(answer.body.result).sort(), ['_meta', 'content', 'isError'], 'never structuredContent');
+  assert.is(answer.toolError!.id, 'call-17', 'the request\'s own id');
+  assert.is(answer.toolError!.text, `Rejected by carol (platform gate): ${JSON.stringify(reason)}`);
+  assert.equal(answer.toolError!.details, { status: 'rejected', requestId: id, gate: 'platform', reviewers: ['carol'], reason, expiresAt: null, grantTtlSeconds: null });
+});
+
+it('a refused batch gets one answer per request with its id; its notification gets none', async (ctx) => {
+  const body = JSON.stringify([
+    { jsonrpc: '2.0', method: 'notifications/progress', params: {} },
+    { jsonrpc: '2.0', id: 41, method: 'tools/call', params: { name: 'run_migration', arguments: { version: 'v2' } } },
+  ]);
+  const { id, result } = await park(ctx, { body });
+  await admin(ctx.ext.adminUrl, 'bob').decide(id, false, 'not today');
+  const answer = await result;
+  assert.is(answer.httpStatus, 200);
+  assert.is(answer.body.length, 1);
+  assert.equal([answer.body[0].id, answer.body[0].result.isError, answer.body[0].result.content[0].text], [41, true, 'Rejected by bob (platform gate): "not today"']);
 });
 
 it('the requester cannot approve their own request; a reviewer outside the group cannot either', async (ctx) => {
@@ -127,8 +146,9 @@ it('a caller that goes away leaves its request abandoned; deciding it then is 41
 it('flood control: past the per-requester limit the call is refused at once with 429', async (ctx) => {
   const held = [await park(ctx), await park(ctx), await park(ctx)];
   const answer = await ctx.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v4' }) })).result;
-  assert.equal([answer.code, answer.httpStatus], [8, 429]);
-  assert.match(answer.body.reason, /alice already has 3 requests waiting/);
+  assert.equal([answer.code, answer.httpStatus], [8, 200]);
+  assert.is(answer.toolError!.text, 'Refused by the platform gate: alice already has 3 requests waiting for review');
+  assert.is(answer.toolError!.details.status, 'flood_denied');
   const other = await park(ctx, { headers: { 'x-user-id': 'erin' } });
   const [first, ...rest] = held;
   assert.is((await admin(ctx.ext.adminUrl, 'bob').decide(first.id, false, 'make room')).status, 204);
@@ -163,17 +183,38 @@ it('history, metrics, and an audit export whose hash chain verifies', async (ctx
 it.run();
 
 const timeouts = suite('ext-auth park timeout');
-timeouts('a call nobody decides is denied when its time runs out', async () => {
+timeouts('a call nobody decides is refused when its time runs out', async () => {
   const dir = tempDir('ext-auth-timeout');
   const ext = await startGate(extAuthConfig(dir.path, { parkTimeout: 300 }));
   const client = grpcClient(ext.grpcPort);
   const answer = await client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }) })).result;
-  assert.equal([answer.code, answer.httpStatus], [7, 403]);
-  assert.is(answer.body.reason, 'timed out after 300ms');
-  const record = await (await admin(ext.adminUrl, 'bob').get(`/requests/${answer.body.id}`)).json();
+  assert.equal([answer.code, answer.httpStatus], [7, 200]);
+  assert.is(answer.toolError!.text, 'Not approved (platform gate): timed out after 300ms; the call did not run');
+  const record = await (await admin(ext.adminUrl, 'bob').get(`/requests/${answer.toolError!.details.requestId}`)).json();
   assert.is(record.status, 'timed_out');
   client.close();
   await ext.close();
   dir.remove();
 });
 timeouts.run();
+
+const http = suite('ext-auth --deny-as http');
+http('refusals keep the 403 and 429 with a JSON body', async () => {
+  const dir = tempDir('ext-auth-deny-http');
+  const ext = await startGate(extAuthConfig(dir.path, { denyAs: 'http', maxPendingPerRequester: 1 }));
+  const client = grpcClient(ext.grpcPort);
+  const parked = nextChange(ext.gate, (c) => c.type === 'parked');
+  const held = client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }) }));
+  const { id } = await parked;
+  const flooded = await client.check(checkRequest({ body: toolCall('run_migration', { version: 'v4' }) })).result;
+  assert.equal([flooded.code, flooded.httpStatus], [8, 429]);
+  assert.match(flooded.body.reason, /alice already has 1 requests waiting/);
+  await admin(ext.adminUrl, 'carol').decide(id, false, 'Not during the sale');
+  const answer = await held.result;
+  assert.equal([answer.code, answer.httpStatus], [7, 403]);
+  assert.equal(answer.body, { approved: false, status: 'rejected', reason: 'Not during the sale', id });
+  client.close();
+  await ext.close();
+  dir.remove();
+});
+http.run();

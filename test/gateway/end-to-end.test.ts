@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gzipSync, deflateSync } from 'node:zlib';
+import { gateDetailsOf } from '../../app/contracts/denial.js';
 import { admin, nextChange } from '../helpers/ext-auth.js';
 import { connectClient, toolJson } from '../helpers/mcp.js';
 import { startGateway, startStack, type Stack } from '../helpers/stack.js';
@@ -37,19 +38,17 @@ it('scene 3: the migration waits for a platform reviewer, then runs; the MCP aud
   assert.equal([after.audit[0].tool, after.audit[0].approval_id, after.audit[0].approved_by, after.audit[0].requested_by], ['run_migration', id, 'bob', 'alice']);
 });
 
-it('scene 4: a rejection reaches the agent with the reviewer\'s reason verbatim; the schema is unchanged', async ({ stack }) => {
+it('scene 4: a rejection reaches the agent as the call\'s tool error, the reviewer\'s reason verbatim; the schema is unchanged', async ({ stack }) => {
   const client = await connectClient(`${stack.gatewayUrl}/privileged/mcp`, { 'x-user-id': 'alice' });
   const parked = nextChange(stack.ext.gate, (c) => c.type === 'parked');
-  const call = client.callTool({ name: 'run_migration', arguments: { version: 'v4' } }).then(
-    () => assert.unreachable('a rejected call must not succeed'),
-    (err: Error & { code?: number }) => ({ message: err.message, code: err.code }),
-  );
+  const call = client.callTool({ name: 'run_migration', arguments: { version: 'v4' } });
   const { id } = await parked;
-  await admin(stack.ext.adminUrl, 'carol').decide(id, false, 'rejected by reviewer: not before the release');
-  const { message, code } = (await call) as { message: string; code?: number };
+  await admin(stack.ext.adminUrl, 'carol').decide(id, false, 'not before the release');
+  const result = await call;
   await client.close();
-  assert.is(code, 403, message);
-  assert.ok(message.includes('"reason":"rejected by reviewer: not before the release"'), message);
+  assert.is(result.isError, true);
+  assert.equal(result.content, [{ type: 'text', text: 'Rejected by carol (platform gate): "not before the release"' }]);
+  assert.is(gateDetailsOf(result)?.requestId, id);
   assert.is((await state(stack)).schema_version, 'v3');
 });
 
@@ -105,8 +104,9 @@ it('a bypass corpus on /privileged/mcp: nothing reaches the MCP server without a
       body: init.body,
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-user-id': 'mallory', ...(init.headers as object) },
     });
-    await response.arrayBuffer();
-    if (response.status < 400) outcomes.push(`${name}: ${response.status}`);
+    const text = await response.text();
+    // A parked call comes back rejected as its own tool error (HTTP 200); anything else must be refused.
+    if (response.status < 400 && !isGateRefusal(text)) outcomes.push(`${name}: ${response.status} ${text.slice(0, 80)}`);
   }
   stack.ext.gate.off('change', rejectAll);
   assert.equal(outcomes, [], 'every request was refused');
@@ -117,6 +117,12 @@ it('a bypass corpus on /privileged/mcp: nothing reaches the MCP server without a
 });
 
 it.run();
+
+function isGateRefusal(text: string): boolean {
+  const body = JSON.parse(text);
+  const answers = Array.isArray(body) ? body : [body];
+  return answers.length > 0 && answers.every((a) => a.error?.code === -32001 || gateDetailsOf(a.result)?.status === 'rejected');
+}
 
 const closed = suite('gateway fails closed');
 closed('ext-auth unreachable: the privileged path is refused, the public path still works', async () => {

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GATE_META_KEY, type GateDetails } from '../../app/contracts/denial.js';
 import { startExtAuth, type ExtAuthConfig, type RunningExtAuth } from '../../app/ext-auth/command.js';
 import type { Gate, QueueChange } from '../../app/ext-auth/gate.js';
 import { authorizationService } from '../../app/ext-auth/grpc.js';
@@ -31,6 +32,9 @@ export function extAuthConfig(dir: string, overrides: Partial<ExtAuthConfig> = {
     dataDir: join(dir, 'ext-auth'),
     databaseUrl: undefined,
     parkTimeout: 600_000,
+    hold: 600_000,
+    grantTtl: 900_000,
+    denyAs: 'jsonrpc',
     tokensFile: writeTokensFile(dir),
     identityHeader: undefined,
     groupsHeader: 'x-forwarded-groups',
@@ -81,14 +85,23 @@ export function checkRequest(options: CheckOptions = {}) {
   };
 }
 
-export const toolCall = (name: string, args: Record<string, unknown>, id = 1) =>
+export const toolCall = (name: string, args: Record<string, unknown>, id: number | string = 1) =>
   JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
 
 export interface CheckResult {
   code: number;
   headers: Record<string, string>;
   httpStatus?: number;
+  contentType?: string;
   body?: any;
+  /** A refused tools/call answered in its own terms: the tool error's text and the gate's details. */
+  toolError?: { id: unknown; text: string; details: GateDetails };
+}
+
+function toolErrorOf(body: any): CheckResult['toolError'] {
+  const result = body?.result;
+  if (body?.jsonrpc !== '2.0' || result?.isError !== true) return undefined;
+  return { id: body.id, text: result.content[0].text, details: result._meta[GATE_META_KEY] };
 }
 
 export function grpcClient(port: number) {
@@ -104,11 +117,14 @@ export function grpcClient(port: number) {
           const headers: Record<string, string> = {};
           for (const h of response.ok_response?.headers ?? []) headers[h.header.key] = h.header.value;
           const denied = response.denied_response;
+          const body = denied?.body ? JSON.parse(denied.body) : undefined;
           resolve({
             code: response.status.code,
             headers,
             httpStatus: denied?.status?.code,
-            body: denied?.body ? JSON.parse(denied.body) : undefined,
+            contentType: denied?.headers?.find((h: any) => h.header.key === 'content-type')?.header.value,
+            body,
+            toolError: toolErrorOf(body),
           });
         });
       });

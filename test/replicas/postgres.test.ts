@@ -66,7 +66,7 @@ it('300 parked calls over three replicas, each decided on another replica: every
   for (let i = 0; i < 300; i++) {
     const holder = ctx.replicas[i % 3];
     const version = i % 2 === 0 ? 'v3' : 'v4';
-    calls.push(holder.client.check(checkRequest({ body: toolCall('run_migration', { version }, i) })).result);
+    calls.push(holder.client.check(checkRequest({ body: toolCall('run_migration', { version, ticket: i }, i) })).result);
   }
   const ids = await pendingIds(ctx.replicas[0].url, 300);
   const requests = await Promise.all(ids.map(async (id) => (await (await admin(ctx.replicas[1].url, 'bob').get(`/requests/${id}`)).json())));
@@ -86,7 +86,7 @@ it('300 parked calls over three replicas, each decided on another replica: every
   const answers = await Promise.all(calls);
   answers.forEach((answer, i) => {
     if (i % 2 === 0) assert.is(answer.code, 0, `call ${i} approved`);
-    else assert.equal([answer.code, answer.body.reason], [7, 'not now'], `call ${i} rejected`);
+    else assert.equal([answer.code, answer.toolError?.details.reason], [7, 'not now'], `call ${i} rejected`);
   });
   const audit = (await (await admin(ctx.replicas[2].url, 'bob').get('/audit.jsonl')).text()).trim().split('\n').map((l) => JSON.parse(l));
   assert.is(verifyChain(audit), null, 'one unbroken chain under concurrent writers');
@@ -95,7 +95,7 @@ it('300 parked calls over three replicas, each decided on another replica: every
 });
 
 it('20 concurrent decisions on one request across replicas: exactly one applies', async (ctx) => {
-  const call = ctx.replicas[0].client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }) }));
+  const call = ctx.replicas[0].client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: 'race' }) }));
   const [id] = await pendingIds(ctx.replicas[1].url, 1);
   const reviewers = ['bob', 'carol'] as const;
   const statuses = await Promise.all(
@@ -108,8 +108,8 @@ it('20 concurrent decisions on one request across replicas: exactly one applies'
 
 it('a replica killed while holding calls: survivors record its calls abandoned; the others are unaffected', async (ctx) => {
   const [doomed, survivor, other] = ctx.replicas;
-  const lost = [0, 1, 2].map((i) => doomed.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, i) })).result.catch((e) => e));
-  const kept = survivor.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }, 9) })).result;
+  const lost = [0, 1, 2].map((i) => doomed.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: `lost-${i}` }, i) })).result.catch((e) => e));
+  const kept = survivor.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: 'kept' }, 9) })).result;
   const ids = await pendingIds(other.url, 4);
   const held = (await Promise.all(ids.map(async (id) => (await admin(other.url, 'bob').get(`/requests/${id}`)).json())));
   await doomed.process.stop('SIGKILL');

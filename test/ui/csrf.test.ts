@@ -40,9 +40,12 @@ async function signIn(ctx: Ctx, who: Who): Promise<Signed> {
   return { cookie, csrf: csrf! };
 }
 
+let tickets = 0;
+
+/** Parks a new call each time: an identical one would join a pending card or meet a rejection replayed. */
 async function park(ctx: Ctx): Promise<string> {
   const parked = nextChange(ctx.stack.ext.gate, (c) => c.type === 'parked');
-  ctx.grpc.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }) })).result.catch(() => undefined);
+  ctx.grpc.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: `CHG-${++tickets}` }) })).result.catch(() => undefined);
   return (await parked).id;
 }
 

@@ -94,8 +94,8 @@ it('rejecting with a reason denies the Check with that reason', async (ctx) => {
   await carol.click(`#card-${id} button.reject`);
   const answer = await result;
   assert.is(answer.code, 7);
-  assert.is(answer.httpStatus, 403);
-  assert.ok(answer.body.reason.includes('not during the freeze — ask again Monday'), answer.body.reason);
+  assert.is(answer.httpStatus, 200);
+  assert.is(answer.toolError!.text, `Rejected by carol (platform gate): "not during the freeze — ask again Monday"`);
   await carol.waitForSelector(`#card-${id}`, { state: 'detached' });
 
   await carol.click('nav >> text=History');
@@ -133,7 +133,7 @@ it('arguments that look like markup render as text and nothing runs', async (ctx
 });
 
 it('the queue and its forms work without JavaScript', async (ctx) => {
-  const { id, result } = await park(ctx, { version: 'v3' });
+  const { id, result } = await park(ctx, { version: 'v3', ticket: 'CHG-2' });
   const bob = await signedIn(ctx, 'bob', { javaScriptEnabled: false });
   await bob.locator(`#card-${id}`).waitFor();
   await bob.fill(`#reason-${id}`, 'approved without scripts');
@@ -146,7 +146,7 @@ it('the queue and its forms work without JavaScript', async (ctx) => {
 
 it('a reviewer cannot approve their own request; another reviewer sees why a refusal happened', async (ctx) => {
   const alice = await signedIn(ctx, 'alice');
-  const { id, result, cancel } = await park(ctx, { version: 'v3' });
+  const { id, result, cancel } = await park(ctx, { version: 'v3', ticket: 'CHG-3' });
   const card = alice.locator(`#card-${id}`);
   await card.waitFor();
   assert.is(await card.locator('button.approve').count(), 0);
@@ -209,7 +209,7 @@ it('sessions and CSRF: no session redirects, a wrong token is refused, a POST wi
   assert.match(cookie, /SameSite=Strict/);
   const session = cookie.split(';')[0];
 
-  const { id, result, cancel } = await park(ctx, { version: 'v3' });
+  const { id, result, cancel } = await park(ctx, { version: 'v3', ticket: 'CHG-4' });
   const post = (body: Record<string, string>, headers: Record<string, string> = {}) =>
     fetch(`${uiUrl}/decide/${id}`, { method: 'POST', headers: { cookie: session, ...headers }, body: new URLSearchParams(body), redirect: 'manual' });
   assert.is((await post({ decision: 'approve' })).status, 403, 'no CSRF token');

@@ -2,6 +2,7 @@
 // agent that serves this page. Everything the agent or a tool sent is shown as text.
 (() => {
   const EXTENSION = document.body.dataset.extension;
+  const GATE = document.body.dataset.gateMeta;
   const conversation = document.getElementById('conversation');
   const working = document.getElementById('working');
   const compose = document.getElementById('compose');
@@ -9,6 +10,7 @@
   const user = document.getElementById('user');
   let contextId;
   let requestId = 0;
+  let lastPrompt;
 
   function element(tag, className, text) {
     const el = document.createElement(tag);
@@ -81,7 +83,9 @@
       else say('agent', text);
     } else if (status.state === 'TASK_STATE_COMPLETED' || status.state === 'TASK_STATE_FAILED') {
       working.hidden = true;
-      say('agent', text);
+      const item = say('agent', text);
+      const gate = status.message?.metadata?.[GATE];
+      if (gate?.status === 'waiting') waitingForReviewer(item, gate);
     }
   }
 
@@ -113,6 +117,23 @@
     approve.focus();
   }
 
+  // The gateway stopped holding the call; it waits in the reviewers' queue. Once approved, the
+  // same request made again runs it.
+  function waitingForReviewer(item, gate) {
+    item.classList.add('waiting');
+    item.append(element('p', 'waiting-note', `◷ Waiting for a platform reviewer (request ${gate.requestId}, open until ${gate.expiresAt}).`));
+    const prompt = lastPrompt;
+    const again = element('button', 'try-again', '↻ Try again');
+    again.addEventListener('click', () => {
+      again.disabled = true;
+      say('user', prompt);
+      run({ parts: [{ text: prompt }] });
+    });
+    const row = element('div', 'buttons');
+    row.append(again);
+    item.append(row);
+  }
+
   function run(message) {
     send(message).catch((err) => {
       working.hidden = true;
@@ -126,6 +147,7 @@
     if (!text) return;
     say('user', text);
     prompt.value = '';
+    lastPrompt = text;
     run({ parts: [{ text }] });
   });
 })();

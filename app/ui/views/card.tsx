@@ -1,5 +1,6 @@
 import type { ApprovalRequest } from '../admin-client.js';
 import type { PreviewResult } from '../migration-preview.js';
+import { CallersFacts } from './deferral.js';
 import { formatSpan, formatTime, OUTCOMES, pretty } from './format.js';
 import type { Viewer } from './layout.js';
 
@@ -53,6 +54,7 @@ export function RequestCard({ request, viewer, preview, notice, now }: CardProps
           in <span data-until={request.expiresAt}>{formatSpan(Date.parse(request.expiresAt) - now)}</span> (
           <time datetime={request.expiresAt}>{formatTime(request.expiresAt)}</time>)
         </dd>
+        <CallersFacts request={request} now={now} />
       </dl>
       {preview && <MigrationSection preview={preview} />}
       <section aria-label="Arguments">
