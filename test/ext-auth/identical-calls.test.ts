@@ -87,6 +87,24 @@ for (const kind of ['embedded', 'postgres'] as const) {
     assert.ok((await auditEvents(t.a)).some((e) => e.event === 'joined' && e.requestId === id));
   });
 
+  held('one of two joined callers going away leaves the request pending for the other', async ({ t }) => {
+    if (!t) return;
+    const parked = nextChange(t.a.ext.gate, (c) => c.type === 'parked');
+    const leaving = call(t.a, { version: 'v7' });
+    const { id } = await parked;
+    const joined = nextChange(t.a.ext.gate, (c) => c.type === 'joined' && c.id === id);
+    const staying = call(t.b, { version: 'v7' }, 'alice', 2);
+    await joined;
+    const left = nextChange(t.a.ext.gate, (c) => c.type === 'joined' && c.id === id);
+    leaving.cancel();
+    await leaving.result.catch(() => undefined);
+    await left;
+    const record_ = await record(t.a, id);
+    assert.equal([record_.status, record_.waiting], ['pending', 1]);
+    await reviewer(t.b).decide(id, true, 'ok');
+    assert.is((await staying.result).headers['x-hitl-approval-id'], id);
+  });
+
   held('a different argument or another requester is another card', async ({ t }) => {
     if (!t) return;
     const parkedIds: string[] = [];
