@@ -237,4 +237,25 @@ expiry('with --hold at or above --park-timeout the call is held to the end, as b
   await ext.close();
   dir.remove();
 });
+expiry('a deferred request outlives a restart of the embedded store and still times out on time', async () => {
+  const dir = tempDir('identical-restart');
+  const config = extAuthConfig(dir.path, { hold: 100, parkTimeout: 6000, replicaTimeout: 1000 });
+  const first = await startGate(config);
+  const firstClient = grpcClient(first.grpcPort);
+  const answer = await call({ ext: first, client: firstClient }, { version: 'v3' }).result;
+  const id = answer.toolError!.details.requestId!;
+  firstClient.close();
+  await first.close();
+
+  const second = await startGate(config);
+  const client = grpcClient(second.grpcPort);
+  const via = { ext: second, client };
+  const timedOut = nextChange(second.gate, (c) => c.type === 'timed_out' && c.id === id);
+  assert.is((await record(via, id)).status, 'pending', 'its caller was told to come back, so it is not abandoned');
+  await timedOut;
+  assert.is((await record(via, id)).reason, 'nobody decided before it expired');
+  client.close();
+  await second.close();
+  dir.remove();
+});
 expiry.run();
