@@ -38,6 +38,7 @@ export class HitlStack extends Chart {
       gateway,
       gate: this.platform,
       anthropicApiKey: { name: 'kagent-anthropic', key: 'ANTHROPIC_API_KEY' },
+      userApprovalKey: { name: 'hitl-user-approval-key', key: 'private.pem' },
     });
   }
 }

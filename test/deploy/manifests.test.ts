@@ -126,7 +126,18 @@ test('the BYO agent is hardened too, within what kagent lets an Agent set', () =
   assert.type(byo.podSecurityContext.runAsUser, 'number');
   assert.equal(byo.securityContext, { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
   assert.ok(byo.resources.requests && byo.resources.limits);
-  assert.equal(byo.volumeMounts, [{ name: 'data', mountPath: '/data' }], 'writes only where its data lives');
+  assert.equal(byo.volumeMounts.filter((m: any) => !m.readOnly), [{ name: 'data', mountPath: '/data' }], 'writes only where its data lives');
+  // Its approval key: the private half, read-only, in this agent alone.
+  const keyMount = byo.volumeMounts.find((m: any) => m.name === 'approval-key');
+  assert.equal(keyMount, { name: 'approval-key', mountPath: '/keys', readOnly: true });
+  const keyVolume = byo.volumes.find((v: any) => v.name === 'approval-key');
+  assert.is(keyVolume.secret.secretName, 'hitl-user-approval-key');
+  assert.ok(byo.args.join(' ').includes(`--approval-key /keys/${keyVolume.secret.items[0].path}`));
+  const otherMounts = synth()
+    .filter((o: any) => o.kind === 'Deployment')
+    .flatMap((o: any) => o.spec.template.spec.volumes ?? [])
+    .filter((v: any) => v.secret?.secretName === 'hitl-user-approval-key');
+  assert.equal(otherMounts, [], 'no other workload mounts the private key');
 });
 
 test('network policies: only the gateway reaches the MCP server and the gRPC port, only the UI the admin API', () => {
