@@ -1,4 +1,4 @@
-import { agentCommand } from './agent/command.js';
+import { agentCommand, agentVerifyAuditCommand } from './agent/command.js';
 import { devCommand } from './dev/command.js';
 import { extAuthCommand, verifyAuditCommand } from './ext-auth/command.js';
 import { gatewayCommand } from './gateway/command.js';
@@ -7,4 +7,4 @@ import type { Subcommand } from './shared/command.js';
 import { uiCommand } from './ui/command.js';
 
 /** Every `hitl` subcommand, in the order `hitl --help` lists them. */
-export const commands: Subcommand<any>[] = [mcpCommand, extAuthCommand, verifyAuditCommand, gatewayCommand, uiCommand, agentCommand, devCommand];
+export const commands: Subcommand<any>[] = [mcpCommand, extAuthCommand, verifyAuditCommand, gatewayCommand, uiCommand, agentCommand, agentVerifyAuditCommand, devCommand];

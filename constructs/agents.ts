@@ -98,7 +98,17 @@ export interface ByoAgentProps {
   readonly model?: string;
   /** PostgreSQL for durable pauses across replicas and restarts. */
   readonly databaseUrl?: SecretKeyRef;
+  /**
+   * The Ed25519 private key (PEM) the agent signs its users' approvals with, mounted from this
+   * Secret into the agent alone; the MCP server gets only the public key.
+   */
+  readonly userApprovalKey?: SecretKeyRef;
 }
+
+/** Where the agent's approval key is mounted. */
+const APPROVAL_KEY_DIR = '/keys';
+
+const orUndefined = <T>(items: T[]): T[] | undefined => (items.length ? items : undefined);
 
 /**
  * The same assistant as a BYO kagent Agent running `hitl agent` (LangGraph, interrupt()).
@@ -137,6 +147,7 @@ export class ByoAgent extends Construct {
               '--tool-timeout', `${toolTimeout.toSeconds()}s`,
               ...(props.model ? ['--model', props.model] : []),
               ...(props.databaseUrl ? [] : ['--data-dir', '/data']),
+              ...(props.userApprovalKey ? ['--approval-key', `${APPROVAL_KEY_DIR}/${props.userApprovalKey.key}`] : []),
             ],
             env,
             podSecurityContext: { runAsNonRoot: true, ...NON_ROOT_USER, seccompProfile: { type: 'RuntimeDefault' } },
@@ -145,8 +156,14 @@ export class ByoAgent extends Construct {
               requests: { cpu: Request.fromString('50m'), memory: Request.fromString('192Mi') },
               limits: { cpu: Limit.fromString('1'), memory: Limit.fromString('768Mi') },
             },
-            volumes: props.databaseUrl ? undefined : [{ name: 'data', emptyDir: {} }],
-            volumeMounts: props.databaseUrl ? undefined : [{ name: 'data', mountPath: '/data' }],
+            volumes: orUndefined([
+              ...(props.databaseUrl ? [] : [{ name: 'data', emptyDir: {} }]),
+              ...(props.userApprovalKey ? [{ name: 'approval-key', secret: { secretName: props.userApprovalKey.name, items: [{ key: props.userApprovalKey.key, path: props.userApprovalKey.key }] } }] : []),
+            ]),
+            volumeMounts: orUndefined([
+              ...(props.databaseUrl ? [] : [{ name: 'data', mountPath: '/data' }]),
+              ...(props.userApprovalKey ? [{ name: 'approval-key', mountPath: APPROVAL_KEY_DIR, readOnly: true }] : []),
+            ]),
           },
         },
       },

@@ -13,7 +13,7 @@ import { ReferenceGrant } from '../imports/referencegrant-gateway.networking.k8s
 import { RemoteMcpServer, RemoteMcpServerSpecProtocol } from '../imports/remotemcpserver-kagent.dev.js';
 import { fromGateway, type GatewayRef } from './gateway.js';
 import type { HitlPlatform } from './platform.js';
-import { allowIngress, fromWorkload, HitlWorkload, type HitlImage } from './workload.js';
+import { allowIngress, fromWorkload, HitlWorkload, type HitlImage, type SecretKeyRef } from './workload.js';
 
 /** Who approves on the gateway, sent to ext-auth as the policy's contextExtensions. */
 export interface ApprovalRule {
@@ -43,6 +43,11 @@ export interface GatedMcpServerProps {
   readonly maxBodySize?: Size;
   /** Where kagent's RemoteMCPServers go (the agents' namespace). Default `kagent`. */
   readonly agentNamespace?: string;
+  /**
+   * Public key (PEM) that verifies the end users' approvals a BYO agent signs; with it the
+   * server's audit names the user who approved a `user` or `both` tool call.
+   */
+  readonly userApprovalVerifyKey?: SecretKeyRef;
   /** Agent-side request timeout; must outlast the gate's park timeout. Default park + 1 minute. */
   readonly remoteTimeout?: Duration;
 }
@@ -115,11 +120,15 @@ export class GatedMcpServer extends Construct {
         '--allowed-hosts', `${this.name}.${this.namespace}.svc.cluster.local`,
         '--allowed-hosts', new URL(gateway.url).hostname,
         ...(gate ? ['--approval-verify-key', '/etc/hitl/approval-verify-key/approval.pub'] : ['--no-approval-check']),
+        ...(props.userApprovalVerifyKey ? ['--user-approval-verify-key', `/etc/hitl/user-approval-verify-key/${props.userApprovalVerifyKey.key}`] : []),
       ],
       ports: [{ name: 'http', port: 8080 }],
       healthPort: 'http',
       data: { mountPath: '/data', size: Size.gibibytes(1) },
-      secretFiles: gate ? [{ secretName: gate.approvalPublicKeySecret, mountPath: '/etc/hitl/approval-verify-key' }] : undefined,
+      secretFiles: [
+        ...(gate ? [{ secretName: gate.approvalPublicKeySecret, mountPath: '/etc/hitl/approval-verify-key' }] : []),
+        ...(props.userApprovalVerifyKey ? [{ secretName: props.userApprovalVerifyKey.name, mountPath: '/etc/hitl/user-approval-verify-key' }] : []),
+      ],
     });
 
     const agentNamespace = props.agentNamespace ?? 'kagent';

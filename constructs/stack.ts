@@ -32,13 +32,18 @@ export class HitlStack extends Chart {
       approvalKeys: { privateKeySecret: 'hitl-approval-key', publicKeySecret: 'hitl-approval-verify-key' },
       holdFor: props.holdFor,
     });
-    this.opsTools = new GatedMcpServer(this, 'ops-tools', { image: props.image, gate: this.platform });
+    this.opsTools = new GatedMcpServer(this, 'ops-tools', {
+      image: props.image,
+      gate: this.platform,
+      userApprovalVerifyKey: { name: 'hitl-user-approval-verify-key', key: 'public.pem' },
+    });
     new DeclarativeAgent(this, 'dba-assistant', { modelConfig: props.modelConfig ?? 'default-model-config', servers: [this.opsTools] });
     new ByoAgent(this, 'dba-assistant-langgraph', {
       image: props.image,
       gateway,
       gate: this.platform,
       anthropicApiKey: { name: 'kagent-anthropic', key: 'ANTHROPIC_API_KEY' },
+      userApprovalKey: { name: 'hitl-user-approval-key', key: 'private.pem' },
     });
   }
 }

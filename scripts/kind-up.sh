@@ -19,7 +19,7 @@ CONTEXT="kind-${CLUSTER}"
 need() {
   command -v "$1" >/dev/null 2>&1 || { echo "kind-up: $1 is required" >&2; exit 1; }
 }
-for tool in docker kind kubectl helm npm openssl; do need "$tool"; done
+for tool in docker kind kubectl helm npm node openssl; do need "$tool"; done
 
 step() { printf '\n==> %s\n' "$*"; }
 kube() { kubectl --context "${CONTEXT}" "$@"; }
@@ -93,6 +93,19 @@ fi
 kube create namespace ops-tools --dry-run=client -o yaml | kube apply -f -
 kube -n hitl get secret hitl-approval-key -o jsonpath='{.data.approval\.key}' | base64 -d | openssl pkey -pubout |
   secret_from_stdin ops-tools hitl-approval-verify-key approval.pub
+# The BYO agent signs each call its user approved; the MCP server verifies with the public half.
+# Made as a pair, so both are remade when either is missing.
+if ! kube -n kagent get secret hitl-user-approval-key >/dev/null 2>&1 ||
+  ! kube -n ops-tools get secret hitl-user-approval-verify-key >/dev/null 2>&1; then
+  pair="$(node -e "const k = require('node:crypto').generateKeyPairSync('ed25519');
+    process.stdout.write(JSON.stringify([k.privateKey.export({ type: 'pkcs8', format: 'pem' }), k.publicKey.export({ type: 'spki', format: 'pem' })]))")"
+  kube create namespace ops-tools --dry-run=client -o yaml | kube apply -f -
+  printf '%s' "${pair}" | node -e "process.stdout.write(JSON.parse(require('node:fs').readFileSync(0, 'utf8'))[0])" |
+    secret_from_stdin kagent hitl-user-approval-key private.pem
+  printf '%s' "${pair}" | node -e "process.stdout.write(JSON.parse(require('node:fs').readFileSync(0, 'utf8'))[1])" |
+    secret_from_stdin ops-tools hitl-user-approval-verify-key public.pem
+  unset pair
+fi
 
 step "synthesize and apply (${IMAGE})"
 HITL_IMAGE="${IMAGE}" npm run --silent synth

@@ -1,19 +1,29 @@
 import { join } from 'node:path';
+import { ApprovalTokenError, readSigningKey } from '../contracts/approval-token.js';
+import { readExport, reportChain, type ChainedEntry } from '../shared/audit-chain.js';
 import { defineCommand } from '../shared/command.js';
 import { ConfigError, duration, port, text, url, type FlagValues } from '../shared/flags.js';
 import { listen, withOps } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
 import { openDatabase } from '../shared/sql.js';
 import { a2aApp, AGENT_NAME, agentCard, ApprovalGuard } from './a2a-server.js';
+import { auditExportApp } from './audit-export.js';
 import { CallerIdentity } from './caller-identity.js';
 import { chatApp } from './chat-page.js';
 import { DurableCheckpointer } from './checkpoints.js';
+import { DecisionAudit } from './decision-audit.js';
 import { AssistantExecutor } from './executor.js';
 import { GatewayTools } from './gateway-tools.js';
 import { buildGraph } from './graph.js';
 import { chooseModel } from './model.js';
 import { createAgentTables } from './schema.js';
 import { SqlTaskStore } from './task-store.js';
+import { UserApprovalSigner } from './user-approval.js';
+
+const storageFlags = {
+  dataDir: { help: 'where paused tasks, conversations and the decision audit are kept (embedded database)', default: join('.hitl', 'agent'), parse: text, metavar: 'DIR' },
+  databaseUrl: { help: 'keep them in this PostgreSQL instead', parse: url(['postgres:', 'postgresql:']), metavar: 'URL' },
+};
 
 export const agentCommand = defineCommand({
   name: 'agent',
@@ -21,14 +31,15 @@ export const agentCommand = defineCommand({
   flags: {
     port: { help: 'HTTP port (A2A JSON-RPC and the agent card)', default: 8070, parse: port, metavar: 'PORT' },
     gatewayUrl: { help: 'where the MCP endpoints are reached', default: 'http://127.0.0.1:8000', parse: url(), metavar: 'URL' },
-    dataDir: { help: 'where paused tasks and conversations are kept (embedded database)', default: join('.hitl', 'agent'), parse: text, metavar: 'DIR' },
-    databaseUrl: { help: 'keep them in this PostgreSQL instead', parse: url(['postgres:', 'postgresql:']), metavar: 'URL' },
+    ...storageFlags,
     model: { help: 'Anthropic model, used when ANTHROPIC_API_KEY is set', default: 'claude-sonnet-4-5', parse: text, metavar: 'NAME' },
     publicUrl: { help: 'the URL the agent card advertises (default: where it listens)', parse: url(), metavar: 'URL' },
     requesterHeader: { help: 'A2A request header naming the chat user (kagent sets x-user-id), forwarded on tool calls', default: 'x-user-id', parse: text, metavar: 'NAME' },
     jwtJwks: { help: 'take the user from a bearer JWT verified with this JWKS (file or URL) instead of the header', parse: text, metavar: 'FILE|URL' },
     jwtIssuer: { help: 'with --jwt-jwks: the issuer a token must name', parse: text, metavar: 'ISS' },
     jwtAudience: { help: 'with --jwt-jwks: the audience a token must name', parse: text, metavar: 'AUD' },
+    approvalKey: { help: 'Ed25519 private key (PEM) signing each approved call for the MCP server', parse: text, metavar: 'FILE' },
+    auditToken: { help: 'serve GET /audit.jsonl to this bearer token (prefer HITL_AUDIT_TOKEN)', parse: text, metavar: 'TOKEN' },
     anonymousUser: { help: 'the user of requests that name none (a local single-user chat); unset, they are refused', parse: text, metavar: 'NAME' },
     toolTimeout: duration('how long one tool call may take; longer than the gate\'s park timeout', '15m'),
     connectTimeout: duration('how long to keep trying to reach the gateway at start', '60s'),
@@ -63,12 +74,14 @@ export async function startAgent(config: AgentConfig, log: Logger) {
   try {
     const model = chooseModel(config.model, tools.tools);
     await createAgentTables(sql);
-    const graph = buildGraph({ model: model.chat, tools, checkpointer: new DurableCheckpointer(sql) });
+    const signer = config.approvalKey ? new UserApprovalSigner(signingKeyOf(config.approvalKey)) : undefined;
+    const graph = buildGraph({ model: model.chat, tools, checkpointer: new DurableCheckpointer(sql), signer });
     const tasks = new SqlTaskStore(sql);
     // Without --public-url the card names the address it was fetched from.
     const cardFor = (origin: string) => agentCard(config.publicUrl ?? `${origin}/`, identity.usesJwt);
-    const guard = new ApprovalGuard(cardFor('http://127.0.0.1'), tasks, new AssistantExecutor(graph, log), graph);
-    const app = withOps(a2aApp(guard, cardFor, identity).route('/', chatApp()), { log, ready: () => sql.ping() });
+    const audit = new DecisionAudit(sql);
+    const guard = new ApprovalGuard(cardFor('http://127.0.0.1'), tasks, new AssistantExecutor(graph, audit, log), graph);
+    const app = withOps(a2aApp(guard, cardFor, identity).route('/', chatApp()).route('/', auditExportApp(audit, config.auditToken)), { log, ready: () => sql.ping() });
     const server = await listen(app, config.port, config.host);
     return {
       url: server.url,
@@ -85,3 +98,36 @@ export async function startAgent(config: AgentConfig, log: Logger) {
     throw err;
   }
 }
+
+function signingKeyOf(file: string) {
+  try {
+    return readSigningKey(file);
+  } catch (err) {
+    if (err instanceof ApprovalTokenError) throw new ConfigError('approval-key', err.message);
+    throw err;
+  }
+}
+
+export const agentVerifyAuditCommand = defineCommand({
+  name: 'agent verify-audit',
+  summary: 'check that the chat decisions\' audit (the store, or an exported audit.jsonl) is an unbroken hash chain',
+  flags: {
+    ...storageFlags,
+    file: { help: 'an exported audit.jsonl to check instead of the store', parse: text, metavar: 'FILE' },
+  },
+  async run(config) {
+    let entries: ChainedEntry[];
+    if (config.file) {
+      entries = readExport(config.file);
+    } else {
+      const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+      try {
+        await createAgentTables(sql);
+        entries = await new DecisionAudit(sql).chain();
+      } finally {
+        await sql.close();
+      }
+    }
+    reportChain(entries);
+  },
+});

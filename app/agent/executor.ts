@@ -11,6 +11,7 @@ import { Command } from '@langchain/langgraph';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/log.js';
 import { ownerOf } from './caller-identity.js';
+import type { DecisionAudit } from './decision-audit.js';
 import { extensionPause, extensionResume, HITL_EXTENSION, legacyPause, legacyResume, type ActionRequest, type ApprovalDecision } from './approval-wire.js';
 import { GATE_META_KEY } from '../contracts/denial.js';
 import { needsTheUser, waitingOn, type AgentGraph, type ApprovalInterrupt } from './graph.js';
@@ -48,6 +49,7 @@ export function isApprovalAnswer(message: A2AMessage): boolean {
 export class AssistantExecutor implements AgentExecutor {
   constructor(
     private readonly graph: AgentGraph,
+    private readonly audit: DecisionAudit,
     private readonly log: Logger,
   ) {}
 
@@ -82,11 +84,12 @@ export class AssistantExecutor implements AgentExecutor {
       ),
     );
     const pending = request.task?.status?.state === TaskState.TASK_STATE_INPUT_REQUIRED ? await pausedOn(this.graph, user, contextId) : [];
-    const input = pending.length
-      ? new Command<ApprovalDecision>({ resume: decisionFrom(request.userMessage, pending, wire) })
-      : { messages: [new HumanMessage(textOf(request.userMessage))], user };
+    const decision = pending.length ? decisionFrom(request.userMessage, pending, wire) : undefined;
+    const input = decision ? new Command<ApprovalDecision>({ resume: decision }) : { messages: [new HumanMessage(textOf(request.userMessage))], user };
 
     try {
+      // Recorded before the approved call runs: a decision that cannot be recorded resumes nothing.
+      if (decision) await this.audit.record({ decision, pending, decidedBy: user, taskId, contextId, wire });
       say(TaskState.TASK_STATE_WORKING);
       for await (const update of await this.graph.stream(input as Parameters<AgentGraph['stream']>[0], { ...thread, streamMode: 'updates' })) {
         const calls = (update as { think?: { messages: { tool_calls?: { name: string }[] }[] } }).think?.messages[0]?.tool_calls ?? [];

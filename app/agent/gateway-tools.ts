@@ -8,6 +8,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { endpoints, type EndpointName } from '../catalogue.js';
+import { USER_APPROVAL_TOKEN_HEADER } from '../contracts/approval-token.js';
 import { gateDetailsOf, type GateDetails } from '../contracts/denial.js';
 import type { Logger } from '../shared/log.js';
 
@@ -34,8 +35,8 @@ export interface GatewayToolsOptions {
   log: Logger;
 }
 
-/** The requester of the calls made inside `run`. */
-const requester = new AsyncLocalStorage<string>();
+/** The requester of the calls made inside `asUser`, and the user's signed approval of them if any. */
+const onBehalf = new AsyncLocalStorage<{ user: string; approval?: string }>();
 
 export class GatewayTools {
   private constructor(
@@ -59,9 +60,9 @@ export class GatewayTools {
     return new GatewayTools(tools, clients, options.callTimeoutMs);
   }
 
-  /** Runs `work` with every tool call in it made on behalf of `user`. */
-  asUser<T>(user: string, work: () => Promise<T>): Promise<T> {
-    return requester.run(user, work);
+  /** Runs `work` with every tool call in it made on behalf of `user`, carrying their signed `approval` when given. */
+  asUser<T>(user: string, work: () => Promise<T>, approval?: string): Promise<T> {
+    return onBehalf.run({ user, approval }, work);
   }
 
   async call(name: string, args: Record<string, unknown>): Promise<ToolOutcome> {
@@ -108,8 +109,9 @@ function gatewayFetch({ agentName, requesterHeader, callTimeoutMs }: GatewayTool
   return ((input: string | URL, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     headers.set('user-agent', agentName);
-    const user = requester.getStore();
-    if (user) headers.set(requesterHeader, user);
+    const caller = onBehalf.getStore();
+    if (caller) headers.set(requesterHeader, caller.user);
+    if (caller?.approval) headers.set(USER_APPROVAL_TOKEN_HEADER, caller.approval);
     return undiciFetch(input, { ...(init as object), headers: Object.fromEntries(headers), dispatcher });
   }) as unknown as typeof fetch;
 }

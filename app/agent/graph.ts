@@ -12,6 +12,7 @@ import type { GateDetails } from '../contracts/denial.js';
 import { verdictFor, type ActionRequest, type ApprovalDecision } from './approval-wire.js';
 import type { GatewayTools } from './gateway-tools.js';
 import { notRetried, RefusedCalls } from './refused-calls.js';
+import type { UserApprovalSigner } from './user-approval.js';
 
 export interface AgentModel {
   invoke(messages: BaseMessage[]): Promise<AIMessage>;
@@ -36,7 +37,8 @@ function lastModelTurn(messages: BaseMessage[]): AIMessage | undefined {
   return undefined;
 }
 
-export function buildGraph({ model, tools, checkpointer }: { model: AgentModel; tools: GatewayTools; checkpointer: BaseCheckpointSaver }) {
+/** `signer`, when given, sends each call the user approved with a token proving it (user-approval.ts). */
+export function buildGraph({ model, tools, checkpointer, signer }: { model: AgentModel; tools: GatewayTools; checkpointer: BaseCheckpointSaver; signer?: UserApprovalSigner }) {
   async function think(state: State) {
     return { messages: [await model.invoke(state.messages)] };
   }
@@ -69,7 +71,9 @@ export function buildGraph({ model, tools, checkpointer }: { model: AgentModel; 
         results.push(new ToolMessage({ tool_call_id: call.id!, name: call.name, content: notRetried(earlier), status: 'error' }));
         continue;
       }
-      const outcome = await tools.asUser(state.user, () => tools.call(call.name, call.args));
+      // A call that needed the user and is still unanswered here was approved by them.
+      const approval = signer && needsTheUser(call.name) ? await signer.tokenFor({ name: call.name, args: call.args }, state.user) : undefined;
+      const outcome = await tools.asUser(state.user, () => tools.call(call.name, call.args), approval);
       if (!outcome.ok) refused.add(call, outcome.text);
       // The gate's details ride along as the artifact: the model reads the text, the chat the details.
       const artifact = outcome.ok ? undefined : outcome.gate;

@@ -7,6 +7,7 @@ import { portInUse } from '../shared/http.js';
 import { localApprovalKeys } from './approval-keys.js';
 import { localReviewer } from './reviewer-token.js';
 import { startChild, stopAll, stopAllDeadline, type ChildSpec, type StartedChild } from './supervisor.js';
+import { localUserApprovalKeys } from './user-approval-keys.js';
 
 const LOCAL = '127.0.0.1';
 
@@ -40,6 +41,7 @@ export const devCommand = defineCommand({
     mkdirSync(logDir, { recursive: true });
     const reviewer = localReviewer(config.dataDir);
     const keys = localApprovalKeys(config.dataDir);
+    const userApprovalKeys = localUserApprovalKeys(config.dataDir);
     const local = ['--host', LOCAL];
 
     const started: StartedChild[] = [];
@@ -53,7 +55,8 @@ export const devCommand = defineCommand({
     try {
       const mcp = await start({
         name: 'mcp',
-        args: [...local, '--port', String(config.mcpPort), '--data-dir', join(config.dataDir, 'mcp'), '--approval-verify-key', keys.publicKey],
+        args: [...local, '--port', String(config.mcpPort), '--data-dir', join(config.dataDir, 'mcp'),
+          '--approval-verify-key', keys.publicKey, '--user-approval-verify-key', userApprovalKeys.publicKey],
       });
       const extAuth = await start({
         name: 'ext-auth',
@@ -71,7 +74,7 @@ export const devCommand = defineCommand({
       // The local chat has one user and no kagent in front to name them.
       await start({
         name: 'agent',
-        args: [...local, '--port', String(config.agentPort), '--gateway-url', gateway.url, '--data-dir', join(config.dataDir, 'agent'), '--anonymous-user', 'local-user'],
+        args: [...local, '--port', String(config.agentPort), '--gateway-url', gateway.url, '--data-dir', join(config.dataDir, 'agent'), '--anonymous-user', 'local-user', '--approval-key', userApprovalKeys.privateKey],
       });
     } catch (err) {
       await stopAll(started, print);

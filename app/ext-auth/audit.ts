@@ -1,11 +1,7 @@
 /**
- * The tamper-evident audit chain: every entry is stored as the exact JSON text that was
- * hashed, with the hash of the entry before it, so changing, removing or reordering any
- * entry breaks every hash after it.
+ * The gate's audit entries, appended to the shared tamper-evident chain (shared/audit-chain.ts).
  */
-import { createHash } from 'node:crypto';
-
-export const GENESIS = '0'.repeat(64);
+export { GENESIS, chainHash, exportLine, verifyChain, type ChainedEntry } from '../shared/audit-chain.js';
 
 export interface AuditEntry {
   at: string;
@@ -13,31 +9,4 @@ export interface AuditEntry {
   requestId: string | null;
   actor: string | null;
   detail: Record<string, unknown>;
-}
-
-export interface ChainedEntry {
-  seq: number;
-  entry: string;
-  prevHash: string;
-  hash: string;
-}
-
-export function chainHash(prevHash: string, entry: string): string {
-  return createHash('sha256').update(prevHash).update('\n').update(entry).digest('hex');
-}
-
-/** Checks a chain in order; returns the first broken link, or null when every link holds. */
-export function verifyChain(entries: Iterable<ChainedEntry>): { seq: number; problem: string } | null {
-  let prev = GENESIS;
-  for (const e of entries) {
-    if (e.prevHash !== prev) return { seq: e.seq, problem: 'does not follow the entry before it' };
-    if (chainHash(e.prevHash, e.entry) !== e.hash) return { seq: e.seq, problem: 'its content does not match its hash' };
-    prev = e.hash;
-  }
-  return null;
-}
-
-/** One line of the JSONL export: the entry's fields with its place in the chain. */
-export function exportLine(e: ChainedEntry): string {
-  return JSON.stringify({ seq: e.seq, ...(JSON.parse(e.entry) as AuditEntry), prevHash: e.prevHash, hash: e.hash, entry: e.entry });
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
@@ -9,7 +8,7 @@ import type { Logger } from '../shared/log.js';
 import { listen, withOps } from '../shared/http.js';
 import { openDatabase } from '../shared/sql.js';
 import { adminApp } from './admin.js';
-import { verifyChain, type ChainedEntry } from './audit.js';
+import { readExport, reportChain, type ChainedEntry } from '../shared/audit-chain.js';
 import { Gate } from './gate.js';
 import { serveGrpc } from './grpc.js';
 import { createMetrics } from './metrics.js';
@@ -171,21 +170,12 @@ export const verifyAuditCommand = defineCommand({
   async run(config) {
     let entries: ChainedEntry[];
     if (config.file) {
-      entries = readFileSync(config.file, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as ChainedEntry);
+      entries = readExport(config.file);
     } else {
       const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
       entries = await new ApprovalStore(sql).auditChain();
       await sql.close();
     }
-    const broken = verifyChain(entries);
-    if (broken) {
-      console.error(`audit chain broken at entry ${broken.seq}: ${broken.problem}`);
-      process.exitCode = 1;
-      return;
-    }
-    console.log(`audit chain intact: ${entries.length} entries`);
+    reportChain(entries);
   },
 });

@@ -240,7 +240,8 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       const giveUp = async (why: 'timed_out' | 'abandoned' | 'hold_ended') => {
         try {
           if (why === 'timed_out') {
-            await store.finish(request.id, 'timed_out', `timed out after ${formatDuration(this.options.parkTimeoutMs)}`);
+            // Not ours to end (decided first): the feed, or this look, releases the caller.
+            if (!(await store.finish(request.id, 'timed_out', `timed out after ${formatDuration(this.options.parkTimeoutMs)}`))) await this.releaseIfHeld(request.id);
             return;
           }
           const now = await store.stopWaiting(request.id, why, why === 'abandoned' ? 'the caller went away before a decision' : 'the gate stopped holding the call');
@@ -262,6 +263,8 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       const onAbort = () => void giveUp('abandoned');
       cancelled.addEventListener('abort', onAbort, { once: true });
       if (cancelled.aborted) onAbort();
+      // A call that joined a request may meet a decision committed before it was listening.
+      else if (request.waiting > 1) void this.releaseIfHeld(request.id);
     });
   }
 

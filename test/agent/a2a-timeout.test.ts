@@ -74,7 +74,7 @@ it.before(async (ctx) => {
   ctx.agent = await startAgent(
     {
       port: 0, host: '127.0.0.1', gatewayUrl: ctx.stack.gatewayUrl, dataDir: ctx.dir.path, databaseUrl: undefined, model: 'offline',
-      publicUrl: undefined, requesterHeader: 'x-user-id', jwtJwks: undefined, jwtIssuer: undefined, jwtAudience: undefined, anonymousUser: undefined,
+      publicUrl: undefined, requesterHeader: 'x-user-id', jwtJwks: undefined, jwtIssuer: undefined, jwtAudience: undefined, anonymousUser: undefined, auditToken: undefined, approvalKey: undefined,
       toolTimeout: 60_000, connectTimeout: 5_000,
     },
     createLogger('agent', 'silent'),

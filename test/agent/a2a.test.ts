@@ -34,6 +34,8 @@ it.before(async (ctx) => {
       jwtIssuer: undefined,
       jwtAudience: undefined,
       anonymousUser: undefined,
+      auditToken: undefined,
+      approvalKey: undefined,
       toolTimeout: 60_000,
       connectTimeout: 5_000,
     },

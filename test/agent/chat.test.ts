@@ -12,7 +12,7 @@ test('the chat page renders an approval card, approves it, and shows a gated cal
   const stack = await startStack();
   const dir = tempDir('chat');
   const agent = await startAgent(
-    { port: 0, host: '127.0.0.1', gatewayUrl: stack.gatewayUrl, dataDir: dir.path, databaseUrl: undefined, model: 'offline', publicUrl: undefined, requesterHeader: 'x-user-id', jwtJwks: undefined, jwtIssuer: undefined, jwtAudience: undefined, anonymousUser: undefined, toolTimeout: 60_000, connectTimeout: 5_000 },
+    { port: 0, host: '127.0.0.1', gatewayUrl: stack.gatewayUrl, dataDir: dir.path, databaseUrl: undefined, model: 'offline', publicUrl: undefined, requesterHeader: 'x-user-id', jwtJwks: undefined, jwtIssuer: undefined, jwtAudience: undefined, anonymousUser: undefined, auditToken: undefined, approvalKey: undefined, toolTimeout: 60_000, connectTimeout: 5_000 },
     createLogger('agent', 'silent'),
   );
   const browser = await launchBrowser();

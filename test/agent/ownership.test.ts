@@ -37,6 +37,8 @@ function agentConfig(ctx: Ctx, name: string, overrides: Partial<AgentConfig> = {
     jwtIssuer: undefined,
     jwtAudience: undefined,
     anonymousUser: undefined,
+    auditToken: undefined,
+    approvalKey: undefined,
     toolTimeout: 60_000,
     connectTimeout: 5_000,
     ...overrides,

@@ -67,7 +67,7 @@ test('the gate policy targets exactly the privileged route, fails closed, forwar
   const deployment = (name: string) => only(objects, 'Deployment', name).spec.template.spec;
   const mounts = (name: string) => deployment(name).volumes.map((v: any) => v.secret?.secretName).filter(Boolean);
   assert.ok(mounts('hitl-ext-auth').includes('hitl-approval-key') && !mounts('hitl-ext-auth').includes('hitl-approval-verify-key'), 'only ext-auth holds the private key');
-  assert.equal(mounts('ops-tools'), ['hitl-approval-verify-key'], 'the MCP server holds only the public key');
+  assert.equal(mounts('ops-tools'), ['hitl-approval-verify-key', 'hitl-user-approval-verify-key'], 'the MCP server holds only public keys');
   const extAuth = policy.spec.traffic.extAuth;
   assert.is(extAuth.failureMode, 'FailClosed');
   assert.ok(extAuth.forwardBody.maxSize >= 16 * 1024);
@@ -134,7 +134,18 @@ test('the BYO agent is hardened too, within what kagent lets an Agent set', () =
   assert.type(byo.podSecurityContext.runAsUser, 'number');
   assert.equal(byo.securityContext, { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
   assert.ok(byo.resources.requests && byo.resources.limits);
-  assert.equal(byo.volumeMounts, [{ name: 'data', mountPath: '/data' }], 'writes only where its data lives');
+  assert.equal(byo.volumeMounts.filter((m: any) => !m.readOnly), [{ name: 'data', mountPath: '/data' }], 'writes only where its data lives');
+  // Its approval key: the private half, read-only, in this agent alone.
+  const keyMount = byo.volumeMounts.find((m: any) => m.name === 'approval-key');
+  assert.equal(keyMount, { name: 'approval-key', mountPath: '/keys', readOnly: true });
+  const keyVolume = byo.volumes.find((v: any) => v.name === 'approval-key');
+  assert.is(keyVolume.secret.secretName, 'hitl-user-approval-key');
+  assert.ok(byo.args.join(' ').includes(`--approval-key /keys/${keyVolume.secret.items[0].path}`));
+  const otherMounts = synth()
+    .filter((o: any) => o.kind === 'Deployment')
+    .flatMap((o: any) => o.spec.template.spec.volumes ?? [])
+    .filter((v: any) => v.secret?.secretName === 'hitl-user-approval-key');
+  assert.equal(otherMounts, [], 'no other workload mounts the private key');
 });
 
 test('network policies: only the gateway reaches the MCP server and the gRPC port, only the UI the admin API', () => {

@@ -87,6 +87,24 @@ for (const kind of ['embedded', 'postgres'] as const) {
     assert.ok((await auditEvents(t.a)).some((e) => e.event === 'joined' && e.requestId === id));
   });
 
+  held('one of two joined callers going away leaves the request pending for the other', async ({ t }) => {
+    if (!t) return;
+    const parked = nextChange(t.a.ext.gate, (c) => c.type === 'parked');
+    const leaving = call(t.a, { version: 'v7' });
+    const { id } = await parked;
+    const joined = nextChange(t.a.ext.gate, (c) => c.type === 'joined' && c.id === id);
+    const staying = call(t.b, { version: 'v7' }, 'alice', 2);
+    await joined;
+    const left = nextChange(t.a.ext.gate, (c) => c.type === 'joined' && c.id === id);
+    leaving.cancel();
+    await leaving.result.catch(() => undefined);
+    await left;
+    const record_ = await record(t.a, id);
+    assert.equal([record_.status, record_.waiting], ['pending', 1]);
+    await reviewer(t.b).decide(id, true, 'ok');
+    assert.is((await staying.result).headers['x-hitl-approval-id'], id);
+  });
+
   held('a different argument or another requester is another card', async ({ t }) => {
     if (!t) return;
     const parkedIds: string[] = [];
@@ -217,6 +235,27 @@ expiry('with --hold at or above --park-timeout the call is held to the end, as b
   assert.equal([answer.toolError!.details.status, answer.toolError!.text], ['timed_out', 'Not approved (platform gate): timed out after 300ms; the call did not run']);
   client.close();
   await ext.close();
+  dir.remove();
+});
+expiry('a deferred request outlives a restart of the embedded store and still times out on time', async () => {
+  const dir = tempDir('identical-restart');
+  const config = extAuthConfig(dir.path, { hold: 100, parkTimeout: 6000, replicaTimeout: 1000 });
+  const first = await startGate(config);
+  const firstClient = grpcClient(first.grpcPort);
+  const answer = await call({ ext: first, client: firstClient }, { version: 'v3' }).result;
+  const id = answer.toolError!.details.requestId!;
+  firstClient.close();
+  await first.close();
+
+  const second = await startGate(config);
+  const client = grpcClient(second.grpcPort);
+  const via = { ext: second, client };
+  const timedOut = nextChange(second.gate, (c) => c.type === 'timed_out' && c.id === id);
+  assert.is((await record(via, id)).status, 'pending', 'its caller was told to come back, so it is not abandoned');
+  await timedOut;
+  assert.is((await record(via, id)).reason, 'nobody decided before it expired');
+  client.close();
+  await second.close();
   dir.remove();
 });
 expiry.run();
