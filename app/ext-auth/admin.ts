@@ -4,7 +4,9 @@
  */
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { exportLine } from './audit.js';
+import type { KeyObject } from 'node:crypto';
+import { signHead, trailerLine } from '../shared/audit-proof.js';
+import { exportLine, GENESIS } from './audit.js';
 import { JsonError, parseStrictJson } from './strict-json.js';
 import type { Gate, QueueChange } from './gate.js';
 import type { GateMetrics } from './metrics.js';
@@ -17,7 +19,15 @@ import { DecisionError, ENDED_STATUSES, type ApprovalRequest, type ApprovalStore
 const MAX_REASON = 2000;
 
 /** `shutdown` ends every live event stream, so stopping the server need not wait for them. */
-export function adminApp(gate: Gate, store: ApprovalStore, sessions: ReviewerSessions, metrics: GateMetrics, auth: ReviewerAuthOptions, shutdown: AbortSignal): Hono {
+export function adminApp(
+  gate: Gate,
+  store: ApprovalStore,
+  sessions: ReviewerSessions,
+  metrics: GateMetrics,
+  auth: ReviewerAuthOptions,
+  shutdown: AbortSignal,
+  approvalKey?: KeyObject,
+): Hono {
   const app = new Hono<{ Variables: { reviewer: Reviewer } }>();
 
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
@@ -67,7 +77,13 @@ export function adminApp(gate: Gate, store: ApprovalStore, sessions: ReviewerSes
   });
 
   app.get('/audit.jsonl', async (c) => {
-    const lines = (await store.auditChain()).map(exportLine);
+    const chain = await store.auditChain();
+    const lines = chain.map(exportLine);
+    // Signed, the export's last line vouches for its length and head, so a cut or a rewrite shows.
+    if (approvalKey) {
+      const last = chain.at(-1);
+      lines.push(trailerLine(await signHead(approvalKey, { seq: last?.seq ?? 0, hash: last?.hash ?? GENESIS, count: chain.length })));
+    }
     return c.body(lines.join('\n') + (lines.length ? '\n' : ''), 200, {
       'content-type': 'application/x-ndjson',
       'content-disposition': 'attachment; filename="hitl-audit.jsonl"',

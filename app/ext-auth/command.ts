@@ -8,7 +8,8 @@ import type { Logger } from '../shared/log.js';
 import { listen, withOps } from '../shared/http.js';
 import { openDatabase } from '../shared/sql.js';
 import { adminApp } from './admin.js';
-import { readExport, reportChain, type ChainedEntry } from '../shared/audit-chain.js';
+import { verifyExportFile, verifyStoredChain } from '../shared/audit-proof.js';
+import { keepCheckpoints } from './checkpoints.js';
 import { Gate } from './gate.js';
 import { serveGrpc } from './grpc.js';
 import { createMetrics } from './metrics.js';
@@ -126,6 +127,7 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
     replica,
   });
   const stopFeed = await gate.start();
+  const checkpoints = approvalKey ? await keepCheckpoints(store, approvalKey, log) : undefined;
   const heartbeat = setInterval(() => {
     store.heartbeat(replica).catch((err) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
   }, config.replicaTimeout / 3);
@@ -140,7 +142,7 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       .catch((err) => log.warn({ err: (err as Error).message }, 'expiry sweep failed'));
   }, config.replicaTimeout / 2);
   const shuttingDown = new AbortController();
-  const admin = await listen(withOps(adminApp(gate, store, sessions, metrics, auth, shuttingDown.signal), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
+  const admin = await listen(withOps(adminApp(gate, store, sessions, metrics, auth, shuttingDown.signal, approvalKey), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
   const grpcServer = await serveGrpc(gate, metrics, log, config.grpcPort, config.host);
   return {
     adminUrl: admin.url,
@@ -154,6 +156,7 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       shuttingDown.abort();
       await Promise.all([grpcServer.close(), admin.close()]);
       await stopFeed();
+      await checkpoints?.stop();
       await store.leave(replica).catch(() => {});
       await sql.close();
     },
@@ -162,20 +165,31 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
 
 export const verifyAuditCommand = defineCommand({
   name: 'ext-auth verify-audit',
-  summary: 'check that an audit log (the store, or an exported audit.jsonl) is an unbroken hash chain',
+  summary: 'check that an audit log (the store, or an exported audit.jsonl) is an unbroken hash chain, signed when a key is given',
   flags: {
     ...storageFlags,
     file: { help: 'an exported audit.jsonl to check instead of the store', parse: text, metavar: 'FILE' },
+    verifyKey: { help: 'Ed25519 public key (PEM) of --approval-key: also check the export\'s signed trailer or the store\'s signed checkpoints', parse: text, metavar: 'FILE' },
   },
   async run(config) {
-    let entries: ChainedEntry[];
+    const key = config.verifyKey ? keyFromFlag('verify-key', config.verifyKey, 'public') : undefined;
+    let verdict: { ok: string } | { problem: string };
     if (config.file) {
-      entries = readExport(config.file);
+      verdict = await verifyExportFile(config.file, key);
     } else {
       const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-      entries = await new ApprovalStore(sql).auditChain();
-      await sql.close();
+      try {
+        const store = new ApprovalStore(sql);
+        verdict = await verifyStoredChain(await store.auditChain(), await store.checkpoints(), key);
+      } finally {
+        await sql.close();
+      }
     }
-    reportChain(entries);
+    if ('problem' in verdict) {
+      console.error(`audit chain broken at ${verdict.problem}`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(verdict.ok);
   },
 });

@@ -104,6 +104,7 @@ export class ApprovalStore {
       await tx.query(`CREATE INDEX IF NOT EXISTS hitl_requests_status ON hitl_requests (status, received_at)`);
       await tx.query(`CREATE TABLE IF NOT EXISTS hitl_audit (
         seq bigint PRIMARY KEY, entry text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL)`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS hitl_audit_checkpoints (seq bigint PRIMARY KEY, token text NOT NULL)`);
       await tx.query(`CREATE TABLE IF NOT EXISTS hitl_replicas (id text PRIMARY KEY, heartbeat_at timestamptz NOT NULL)`);
       await tx.query(`ALTER TABLE hitl_requests ADD COLUMN IF NOT EXISTS holder text`);
       await tx.query(`ALTER TABLE hitl_requests ADD COLUMN IF NOT EXISTS call_key text`);
@@ -343,6 +344,24 @@ export class ApprovalStore {
       [...params, filter.limit, filter.offset],
     );
     return { items: rows.map((r) => r.data), total };
+  }
+
+  /** The chain's last entry and length, or null while it is empty. */
+  async auditHead(): Promise<{ seq: number; hash: string; count: number } | null> {
+    const { rows } = await this.sql.query<{ seq: number; hash: string; n: number }>(
+      `SELECT seq::int AS seq, hash, (SELECT count(*)::int FROM hitl_audit) AS n FROM hitl_audit ORDER BY seq DESC LIMIT 1`,
+    );
+    return rows[0] ? { seq: rows[0].seq, hash: rows[0].hash, count: rows[0].n } : null;
+  }
+
+  /** Keeps a signed checkpoint of the head; one per head, whichever replica signs it first. */
+  async saveCheckpoint(seq: number, token: string): Promise<void> {
+    await this.sql.query(`INSERT INTO hitl_audit_checkpoints (seq, token) VALUES ($1, $2) ON CONFLICT (seq) DO NOTHING`, [seq, token]);
+  }
+
+  async checkpoints(): Promise<string[]> {
+    const { rows } = await this.sql.query<{ token: string }>(`SELECT token FROM hitl_audit_checkpoints ORDER BY seq`);
+    return rows.map((r) => r.token);
   }
 
   async auditChain(): Promise<ChainedEntry[]> {

@@ -19,10 +19,17 @@ export function chainHash(prevHash: string, entry: string): string {
   return createHash('sha256').update(prevHash).update('\n').update(entry).digest('hex');
 }
 
-/** Checks a chain in order; returns the first broken link, or null when every link holds. */
+/**
+ * Checks a chain in order; returns the first broken link, or null when every link holds.
+ * Sequence numbers run from 1 without a gap, so a removed entry shows even where the
+ * links around it were recomputed.
+ */
 export function verifyChain(entries: Iterable<ChainedEntry>): { seq: number; problem: string } | null {
   let prev = GENESIS;
+  let expectedSeq = 1;
   for (const e of entries) {
+    if (e.seq !== expectedSeq) return { seq: e.seq, problem: `sequence number ${e.seq} where ${expectedSeq} was due` };
+    expectedSeq += 1;
     if (e.prevHash !== prev) return { seq: e.seq, problem: 'does not follow the entry before it' };
     if (chainHash(e.prevHash, e.entry) !== e.hash) return { seq: e.seq, problem: 'its content does not match its hash' };
     prev = e.hash;
