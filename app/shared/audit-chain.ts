@@ -28,10 +28,10 @@ export function verifyChain(entries: Iterable<ChainedEntry>): { seq: number; pro
   let prev = GENESIS;
   let expectedSeq = 1;
   for (const e of entries) {
-    if (e.seq !== expectedSeq) return { seq: e.seq, problem: `sequence number ${e.seq} where ${expectedSeq} was due` };
-    expectedSeq += 1;
     if (e.prevHash !== prev) return { seq: e.seq, problem: 'does not follow the entry before it' };
     if (chainHash(e.prevHash, e.entry) !== e.hash) return { seq: e.seq, problem: 'its content does not match its hash' };
+    if (e.seq !== expectedSeq) return { seq: e.seq, problem: `sequence number ${e.seq} where ${expectedSeq} was due` };
+    expectedSeq += 1;
     prev = e.hash;
   }
   return null;

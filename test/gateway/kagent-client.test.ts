@@ -14,7 +14,9 @@ const cardsEver = async (stack: Stack) =>
   (await (await admin(stack.ext.adminUrl, 'bob').get('/audit.jsonl')).text())
     .trim()
     .split('\n')
-    .filter((line) => JSON.parse(JSON.parse(line).entry).event === 'parked').length;
+    .map((line) => JSON.parse(line))
+    // The last line is the export's signed trailer, not an entry.
+    .filter((line) => 'entry' in line && JSON.parse(line.entry).event === 'parked').length;
 
 const schema = async (stack: Stack) => (await (await fetch(`${stack.mcp.url}/state`)).json()).schema_version;
 
