@@ -150,6 +150,44 @@ it('a session in use stays live; its age is refreshed, not its lifetime', async 
   await context.close();
 });
 
+it('a live queue stream open in another tab ends when its session is signed out', async (ctx) => {
+  const { context, page } = await signIn(ctx, 'bob');
+  const cookie = cookieHeader(await context.cookies());
+  const csrf = await csrfOf(page);
+  const stream = await fetch(`${ctx.stack.uiUrl}/events`, { headers: { cookie } });
+  assert.is(stream.status, 200);
+  const reader = stream.body!.getReader();
+  let seen = '';
+  while (!seen.includes('event: ready')) seen += new TextDecoder().decode((await reader.read()).value);
+  const signOut = await fetch(`${ctx.stack.uiUrl}/sign-out`, { method: 'POST', headers: { cookie, 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ _csrf: csrf }), redirect: 'manual' });
+  assert.is(signOut.status, 303);
+  for (;;) if ((await reader.read()).done) break;
+  await context.close();
+});
+
+it('the admin API binds a session to the credential that opened it', async (ctx) => {
+  const opened = await fetch(`${ctx.stack.ext.adminUrl}/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKENS.bob}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ttlSeconds: 600, idleSeconds: 60 }),
+  });
+  assert.is(opened.status, 201);
+  const { id, reviewer } = await opened.json();
+  assert.is(reviewer, 'bob');
+  const as = (token: string) => fetch(`${ctx.stack.ext.adminUrl}/pending`, { headers: { authorization: `Bearer ${token}`, 'x-reviewer-session': id } });
+  assert.is((await as(TOKENS.bob)).status, 200);
+  const stolen = await as(TOKENS.carol);
+  assert.is(stolen.status, 401, "another reviewer's token with bob's session id");
+  assert.equal(await stolen.json(), { error: 'this session has ended; sign in again' });
+  const bad = await fetch(`${ctx.stack.ext.adminUrl}/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKENS.bob}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ttlSeconds: 10 ** 9, idleSeconds: 60 }),
+  });
+  assert.is(bad.status, 400);
+  assert.equal(await bad.json(), { error: 'body must be JSON {"ttlSeconds", "idleSeconds"}, whole seconds from 1 to 86400' });
+});
+
 it('after sign-in, next leads only to a path on this site', async (ctx) => {
   const cases: [string, string][] = [
     ['/\t/evil.example', '/'],
