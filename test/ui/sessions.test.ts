@@ -5,11 +5,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sha256Hex } from '../../app/ext-auth/reviewers.js';
+import { ConfigError } from '../../app/shared/flags.js';
+import { createLogger } from '../../app/shared/log.js';
+import { startUi } from '../../app/ui/command.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { admin, checkRequest, grpcClient, nextChange, TOKENS, toolCall, writeTokensFile, type Who } from '../helpers/ext-auth.js';
 import { freshDatabase } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp.js';
-import { startUiStack, type UiStack } from '../helpers/ui.js';
+import { startUiStack, uiConfig, type UiStack } from '../helpers/ui.js';
 
 interface Ctx {
   dir: ReturnType<typeof tempDir>;
@@ -186,6 +189,18 @@ it('the admin API binds a session to the credential that opened it', async (ctx)
   });
   assert.is(bad.status, 400);
   assert.equal(await bad.json(), { error: 'body must be JSON {"ttlSeconds", "idleSeconds"}, whole seconds from 1 to 86400' });
+});
+
+it('a session limit ext-auth would not keep stops the UI at start, naming the flag', async (ctx) => {
+  for (const [overrides, flag] of [[{ sessionTtl: 48 * 3600_000 }, 'session-ttl'], [{ sessionIdle: 0 }, 'session-idle']] as const) {
+    try {
+      await startUi(uiConfig(ctx.stack.ext.adminUrl, ctx.stack.mcp.url, overrides), createLogger('ui', 'silent'));
+      assert.unreachable('the UI started');
+    } catch (err) {
+      assert.instance(err, ConfigError);
+      assert.is((err as ConfigError).message, `--${flag}: must be between 1s and 24h`);
+    }
+  }
 });
 
 it('after sign-in, next leads only to a path on this site', async (ctx) => {
