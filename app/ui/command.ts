@@ -9,6 +9,8 @@ import { Notifier } from './notify.js';
 import { uiApp } from './server.js';
 import { SessionSealer } from './session.js';
 
+const MAX_SESSION_MS = 24 * 3600 * 1000;
+
 export const uiCommand = defineCommand({
   name: 'ui',
   summary: 'the platform reviewers\' live approval queue in the browser',
@@ -38,6 +40,10 @@ export type UiConfig = FlagValues<typeof uiCommand.flags> & { host: string };
 export async function startUi(config: UiConfig, log: Logger) {
   if (config.notifyUrl && !config.notifySecret) throw new ConfigError('notify-secret', 'is required with --notify-url, so receivers can check each message');
   if (config.notifyUrl && !config.notifyToken) throw new ConfigError('notify-token', 'is required with --notify-url: the notifier reads the queue as a reviewer');
+  // ext-auth keeps no session longer than a day, whatever it is asked for.
+  for (const [flag, ms] of [['session-ttl', config.sessionTtl], ['session-idle', config.sessionIdle]] as const) {
+    if (ms < 1000 || ms > MAX_SESSION_MS) throw new ConfigError(flag, 'must be between 1s and 24h');
+  }
   const proxy = config.identityHeader ? { identityHeader: config.identityHeader.toLowerCase(), groupsHeader: config.groupsHeader.toLowerCase() } : undefined;
   const admin = new AdminClient(config.extAuthUrl, proxy && { identity: proxy.identityHeader, groups: proxy.groupsHeader });
   if (!config.sessionSecret && !proxy) log.warn('no --session-secret: sign-ins last until this process stops, and replicas cannot share them');

@@ -5,11 +5,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sha256Hex } from '../../app/ext-auth/reviewers.js';
+import { ConfigError } from '../../app/shared/flags.js';
+import { createLogger } from '../../app/shared/log.js';
+import { startUi } from '../../app/ui/command.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { admin, checkRequest, grpcClient, nextChange, TOKENS, toolCall, writeTokensFile, type Who } from '../helpers/ext-auth.js';
 import { freshDatabase } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp.js';
-import { startUiStack, type UiStack } from '../helpers/ui.js';
+import { startUiStack, uiConfig, type UiStack } from '../helpers/ui.js';
 
 interface Ctx {
   dir: ReturnType<typeof tempDir>;
@@ -148,6 +151,56 @@ it('a session in use stays live; its age is refreshed, not its lifetime', async 
   await page.reload();
   assert.is(new URL(page.url()).pathname, '/sign-in', 'past its absolute lifetime it has ended, however recently used');
   await context.close();
+});
+
+it('a live queue stream open in another tab ends when its session is signed out', async (ctx) => {
+  const { context, page } = await signIn(ctx, 'bob');
+  const cookie = cookieHeader(await context.cookies());
+  const csrf = await csrfOf(page);
+  const stream = await fetch(`${ctx.stack.uiUrl}/events`, { headers: { cookie } });
+  assert.is(stream.status, 200);
+  const reader = stream.body!.getReader();
+  let seen = '';
+  while (!seen.includes('event: ready')) seen += new TextDecoder().decode((await reader.read()).value);
+  const signOut = await fetch(`${ctx.stack.uiUrl}/sign-out`, { method: 'POST', headers: { cookie, 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ _csrf: csrf }), redirect: 'manual' });
+  assert.is(signOut.status, 303);
+  for (;;) if ((await reader.read()).done) break;
+  await context.close();
+});
+
+it('the admin API binds a session to the credential that opened it', async (ctx) => {
+  const opened = await fetch(`${ctx.stack.ext.adminUrl}/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKENS.bob}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ttlSeconds: 600, idleSeconds: 60 }),
+  });
+  assert.is(opened.status, 201);
+  const { id, reviewer } = await opened.json();
+  assert.is(reviewer, 'bob');
+  const as = (token: string) => fetch(`${ctx.stack.ext.adminUrl}/pending`, { headers: { authorization: `Bearer ${token}`, 'x-reviewer-session': id } });
+  assert.is((await as(TOKENS.bob)).status, 200);
+  const stolen = await as(TOKENS.carol);
+  assert.is(stolen.status, 401, "another reviewer's token with bob's session id");
+  assert.equal(await stolen.json(), { error: 'this session has ended; sign in again' });
+  const bad = await fetch(`${ctx.stack.ext.adminUrl}/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKENS.bob}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ttlSeconds: 10 ** 9, idleSeconds: 60 }),
+  });
+  assert.is(bad.status, 400);
+  assert.equal(await bad.json(), { error: 'body must be JSON {"ttlSeconds", "idleSeconds"}, whole seconds from 1 to 86400' });
+});
+
+it('a session limit ext-auth would not keep stops the UI at start, naming the flag', async (ctx) => {
+  for (const [overrides, flag] of [[{ sessionTtl: 48 * 3600_000 }, 'session-ttl'], [{ sessionIdle: 0 }, 'session-idle']] as const) {
+    try {
+      await startUi(uiConfig(ctx.stack.ext.adminUrl, ctx.stack.mcp.url, overrides), createLogger('ui', 'silent'));
+      assert.unreachable('the UI started');
+    } catch (err) {
+      assert.instance(err, ConfigError);
+      assert.is((err as ConfigError).message, `--${flag}: must be between 1s and 24h`);
+    }
+  }
 });
 
 it('after sign-in, next leads only to a path on this site', async (ctx) => {
