@@ -169,10 +169,15 @@ export const verifyAuditCommand = defineCommand({
   flags: {
     ...storageFlags,
     file: { help: 'an exported audit.jsonl to check instead of the store', parse: text, metavar: 'FILE' },
-    verifyKey: { help: 'Ed25519 public key (PEM) of --approval-key: also check the export\'s signed trailer or the store\'s signed checkpoints', parse: text, metavar: 'FILE' },
+    verifyKey: {
+      help: 'Ed25519 public key (PEM) of --approval-key: also check the export\'s signed trailer or the store\'s signed checkpoints (give old keys too after a rotation)',
+      repeatable: true,
+      parse: text,
+      metavar: 'FILE',
+    },
   },
   async run(config) {
-    const key = config.verifyKey ? keyFromFlag('verify-key', config.verifyKey, 'public') : undefined;
+    const key = config.verifyKey.map((file) => keyFromFlag('verify-key', file, 'public'));
     let verdict: { ok: string } | { problem: string };
     if (config.file) {
       verdict = await verifyExportFile(config.file, key);

@@ -27,8 +27,18 @@ export function signHead(key: KeyObject, head: Omit<ChainHead, 'at'>): Promise<s
     .sign(key);
 }
 
-/** The signed head, or a sentence saying why it cannot be trusted. */
-export async function verifyHead(key: KeyObject, token: string): Promise<ChainHead | string> {
+/** The signed head, or a sentence saying why it cannot be trusted; any of `keys` may have signed it (keys rotate). */
+export async function verifyHead(keys: KeyObject | KeyObject[], token: string): Promise<ChainHead | string> {
+  let problem = 'no key to check it with';
+  for (const key of Array.isArray(keys) ? keys : [keys]) {
+    const head = await verifyWith(key, token);
+    if (typeof head !== 'string') return head;
+    problem = head;
+  }
+  return problem;
+}
+
+async function verifyWith(key: KeyObject, token: string): Promise<ChainHead | string> {
   try {
     const { payload } = await jwtVerify(token, key, { algorithms: ['EdDSA'], typ: HEAD_TYPE, requiredClaims: ['iat'] });
     const { seq, hash, count, iat } = payload as Record<string, unknown>;
@@ -45,7 +55,7 @@ export function trailerLine(token: string): string {
 }
 
 /** Checks an exported audit.jsonl; returns what holds, or the first bad line and why. */
-export async function verifyExportFile(file: string, key: KeyObject | undefined): Promise<{ ok: string } | { problem: string }> {
+export async function verifyExportFile(file: string, key: KeyObject[] | undefined): Promise<{ ok: string } | { problem: string }> {
   const lines = readFileSync(file, 'utf8').split('\n');
   if (lines.at(-1) === '') lines.pop();
   const entries: ChainedEntry[] = [];
@@ -73,7 +83,7 @@ export async function verifyExportFile(file: string, key: KeyObject | undefined)
   }
   const broken = verifyChain(entries);
   if (broken) return { problem: `line ${lineOf.get(broken.seq)} (entry ${broken.seq}): ${broken.problem}` };
-  if (!key) return { ok: `audit chain intact: ${entries.length} entries (trailer not checked: no --verify-key)` };
+  if (!key?.length) return { ok: `audit chain intact: ${entries.length} entries (trailer not checked: no --verify-key)` };
   if (!trailer) return { problem: `line ${lines.length + 1}: the signed trailer is missing (the export was cut or its trailer removed)` };
   const head = await verifyHead(key, trailer.token);
   if (typeof head === 'string') return { problem: `line ${trailer.line}: the trailer cannot be trusted: ${head}` };
@@ -90,10 +100,10 @@ export async function verifyExportFile(file: string, key: KeyObject | undefined)
  * Checks a store's chain against its signed checkpoints: every checkpoint must verify and
  * name an entry the chain holds, with that entry's hash.
  */
-export async function verifyStoredChain(entries: ChainedEntry[], checkpoints: string[], key: KeyObject | undefined): Promise<{ ok: string } | { problem: string }> {
+export async function verifyStoredChain(entries: ChainedEntry[], checkpoints: string[], key: KeyObject[] | undefined): Promise<{ ok: string } | { problem: string }> {
   const broken = verifyChain(entries);
   if (broken) return { problem: `entry ${broken.seq}: ${broken.problem}` };
-  if (!key) return { ok: `audit chain intact: ${entries.length} entries (checkpoints not checked: no --verify-key)` };
+  if (!key?.length) return { ok: `audit chain intact: ${entries.length} entries (checkpoints not checked: no --verify-key)` };
   if (checkpoints.length === 0) return { problem: 'the store holds no signed checkpoint to check the chain against' };
   const bySeq = new Map(entries.map((e) => [e.seq, e]));
   let latest: ChainHead | null = null;

@@ -95,6 +95,15 @@ it('the untouched export and store verify, signed', async (ctx) => {
   const store = await verify(ctx, null);
   assert.is(store.code, 0, store.stderr);
   assert.match(store.stdout, new RegExp(`signed up to entry ${ctx.exported.length - 1}`));
+
+  // After a rotation the old public key still vouches for what it signed; a stranger's never does.
+  const rotated = writeApprovalKeys(ctx.dir.path, 'rotated');
+  const storeArgs = ['ext-auth', 'verify-audit', '--data-dir', join(ctx.dir.path, 'store')];
+  const newOnly = await runBinary([...storeArgs, '--verify-key', rotated.publicKey]);
+  assert.is(newOnly.code, 1);
+  assert.match(newOnly.stderr, /a checkpoint cannot be trusted: its signature does not verify/);
+  const both = await runBinary([...storeArgs, '--verify-key', rotated.publicKey, '--verify-key', ctx.keys.publicKey]);
+  assert.is(both.code, 0, both.stderr);
 });
 
 it('an edited readable field is named by its line, though the hashed entry is intact', async (ctx) => {
