@@ -49,9 +49,16 @@ async function startRecorder(ctx: Ctx): Promise<string> {
       if (parsed.method === 'tools/call') ctx.seen.push({ headers: req.headers, body: parsed });
     }
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name))) as Record<string, string>;
-    const upstream = await fetch(`${ctx.stack.gatewayUrl}${req.url}`, { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body });
-    res.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([name]) => !['content-length', 'transfer-encoding', 'content-encoding'].includes(name))));
-    res.end(Buffer.from(await upstream.arrayBuffer()));
+    try {
+      const upstream = await fetch(`${ctx.stack.gatewayUrl}${req.url}`, { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body });
+      const answer = Buffer.from(await upstream.arrayBuffer());
+      res.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([name]) => !['content-length', 'transfer-encoding', 'content-encoding'].includes(name))));
+      res.end(answer);
+    } catch (err) {
+      // The gateway hung up (the stack stopping): say so to the agent, as a gateway would.
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`relay failed: ${(err as Error).message}`);
+    }
   });
   ctx.recorder.listen(0, '127.0.0.1');
   await once(ctx.recorder, 'listening');
