@@ -7,7 +7,6 @@ import { portInUse } from '../shared/http.js';
 import { localApprovalKeys } from './approval-keys.js';
 import { localReviewer } from './reviewer-token.js';
 import { startChild, stopAll, stopAllDeadline, type ChildSpec, type StartedChild } from './supervisor.js';
-import { localUserApprovalKeys } from './user-approval-keys.js';
 
 const LOCAL = '127.0.0.1';
 
@@ -40,8 +39,8 @@ export const devCommand = defineCommand({
     const logDir = join(config.dataDir, 'logs');
     mkdirSync(logDir, { recursive: true });
     const reviewer = localReviewer(config.dataDir);
-    const keys = localApprovalKeys(config.dataDir);
-    const userApprovalKeys = localUserApprovalKeys(config.dataDir);
+    const keys = localApprovalKeys(config.dataDir, 'approval');
+    const userApprovalKeys = localApprovalKeys(config.dataDir, 'user-approval');
     const local = ['--host', LOCAL];
 
     const started: StartedChild[] = [];

@@ -17,6 +17,7 @@ import { screenshotPath } from '../helpers/screenshots.js';
 import { admin, nextChange } from '../helpers/ext-auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/temp.js';
+import { agentConfig } from '../helpers/agent.js';
 
 interface CuttingProxy {
   url: string;
@@ -72,11 +73,7 @@ it.before(async (ctx) => {
   ctx.stack = await startStack({ extAuth: { hold: HOLD_MS } });
   ctx.dir = tempDir('agent-timeout');
   ctx.agent = await startAgent(
-    {
-      port: 0, host: '127.0.0.1', gatewayUrl: ctx.stack.gatewayUrl, dataDir: ctx.dir.path, databaseUrl: undefined, model: 'offline',
-      publicUrl: undefined, requesterHeader: 'x-user-id', jwtJwks: undefined, jwtIssuer: undefined, jwtAudience: undefined, anonymousUser: undefined, auditToken: undefined, approvalKey: undefined,
-      toolTimeout: 60_000, connectTimeout: 5_000,
-    },
+    agentConfig(ctx.stack.gatewayUrl, ctx.dir.path),
     createLogger('agent', 'silent'),
   );
 });

@@ -8,6 +8,7 @@ import { approveAll, chatClient, isCompleted, isPaused, pauseOf, replyText, type
 import { admin, nextChange } from '../helpers/ext-auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/temp.js';
+import { agentConfig } from '../helpers/agent.js';
 
 interface Ctx {
   stack: Stack;
@@ -21,24 +22,7 @@ it.before(async (ctx) => {
   ctx.stack = await startStack();
   ctx.dir = tempDir('agent');
   ctx.agent = await startAgent(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      gatewayUrl: ctx.stack.gatewayUrl,
-      dataDir: ctx.dir.path,
-      databaseUrl: undefined,
-      model: 'unused-offline',
-      publicUrl: undefined,
-      requesterHeader: 'x-user-id',
-      jwtJwks: undefined,
-      jwtIssuer: undefined,
-      jwtAudience: undefined,
-      anonymousUser: undefined,
-      auditToken: undefined,
-      approvalKey: undefined,
-      toolTimeout: 60_000,
-      connectTimeout: 5_000,
-    },
+    agentConfig(ctx.stack.gatewayUrl, ctx.dir.path, { model: 'unused-offline' }),
     createLogger('agent', 'silent'),
   );
 });

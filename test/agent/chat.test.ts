@@ -7,12 +7,13 @@ import { admin, nextChange } from '../helpers/ext-auth.js';
 import { startStack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/temp.js';
 import { screenshotPath } from '../helpers/screenshots.js';
+import { agentConfig } from '../helpers/agent.js';
 
 test('the chat page renders an approval card, approves it, and shows a gated call executing until the reviewer decides', async () => {
   const stack = await startStack();
   const dir = tempDir('chat');
   const agent = await startAgent(
-    { port: 0, host: '127.0.0.1', gatewayUrl: stack.gatewayUrl, dataDir: dir.path, databaseUrl: undefined, model: 'offline', publicUrl: undefined, requesterHeader: 'x-user-id', jwtJwks: undefined, jwtIssuer: undefined, jwtAudience: undefined, anonymousUser: undefined, auditToken: undefined, approvalKey: undefined, toolTimeout: 60_000, connectTimeout: 5_000 },
+    agentConfig(stack.gatewayUrl, dir.path),
     createLogger('agent', 'silent'),
   );
   const browser = await launchBrowser();

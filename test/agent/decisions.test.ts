@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { createPublicKey } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startAgent, type AgentConfig } from '../../app/agent/command.js';
+import { startAgent } from '../../app/agent/command.js';
 import { generateApprovalKeyPair, USER_APPROVAL_TOKEN_HEADER, verifyApproval } from '../../app/contracts/approval-token.js';
 import { callHash } from '../../app/contracts/tool-call.js';
 import { createLogger } from '../../app/shared/log.js';
@@ -16,6 +16,7 @@ import { approveAll, chatClient, isCompleted, isPaused } from '../helpers/a2a.js
 import { BINARY } from '../helpers/process.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/temp.js';
+import { agentConfig } from '../helpers/agent.js';
 
 const run = promisify(execFile);
 const AUDIT_TOKEN = 'audit-token-for-tests';
@@ -72,25 +73,7 @@ it.before(async (ctx) => {
   ctx.publicPem = keys.publicPem;
   const keyFile = join(ctx.dir.path, 'agent-approval.pem');
   writeFileSync(keyFile, keys.privatePem, { mode: 0o600 });
-  const config = {
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    gatewayUrl: await startRecorder(ctx),
-    dataDir: join(ctx.dir.path, 'agent'),
-    databaseUrl: undefined,
-    model: 'offline',
-    publicUrl: undefined,
-    requesterHeader: 'x-user-id',
-    jwtJwks: undefined,
-    jwtIssuer: undefined,
-    jwtAudience: undefined,
-    anonymousUser: undefined,
-    auditToken: AUDIT_TOKEN,
-    approvalKey: keyFile,
-    toolTimeout: 60_000,
-    connectTimeout: 5_000,
-  } as AgentConfig;
+  const config = agentConfig(await startRecorder(ctx), join(ctx.dir.path, 'agent'), { auditToken: AUDIT_TOKEN, approvalKey: keyFile });
   ctx.agent = await startAgent(config, createLogger('agent', 'silent'));
 });
 it.after(async (ctx) => {

@@ -11,6 +11,7 @@ import { createLogger } from '../../app/shared/log.js';
 import { approveAll, chatClient, isCompleted, isPaused, type ChatClient, type Generation } from '../helpers/a2a.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/temp.js';
+import { agentConfig } from '../helpers/agent.js';
 
 type Agent = Awaited<ReturnType<typeof startAgent>>;
 
@@ -22,33 +23,14 @@ interface Ctx {
 
 const it = suite<Ctx>('a task belongs to the user who created it, on both A2A generations');
 
-function agentConfig(ctx: Ctx, name: string, overrides: Partial<AgentConfig> = {}): AgentConfig {
-  return {
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    gatewayUrl: ctx.stack.gatewayUrl,
-    dataDir: join(ctx.dir.path, name),
-    databaseUrl: undefined,
-    model: 'offline',
-    publicUrl: undefined,
-    requesterHeader: 'x-user-id',
-    jwtJwks: undefined,
-    jwtIssuer: undefined,
-    jwtAudience: undefined,
-    anonymousUser: undefined,
-    auditToken: undefined,
-    approvalKey: undefined,
-    toolTimeout: 60_000,
-    connectTimeout: 5_000,
-    ...overrides,
-  } as AgentConfig;
+function agentFor(ctx: Ctx, name: string, overrides: Partial<AgentConfig> = {}): AgentConfig {
+  return agentConfig(ctx.stack.gatewayUrl, join(ctx.dir.path, name), overrides);
 }
 
 it.before(async (ctx) => {
   ctx.stack = await startStack();
   ctx.dir = tempDir('ownership');
-  ctx.agent = await startAgent(agentConfig(ctx, 'agent'), createLogger('agent', 'silent'));
+  ctx.agent = await startAgent(agentFor(ctx, 'agent'), createLogger('agent', 'silent'));
 });
 it.after(async (ctx) => {
   await ctx.agent.close();
@@ -137,7 +119,7 @@ it('a request that names no user is refused before it reaches any task', async (
 });
 
 it('--anonymous-user names the user of requests that name none', async (ctx) => {
-  const agent = await startAgent(agentConfig(ctx, 'anonymous', { anonymousUser: 'local-user' }), createLogger('agent', 'silent'));
+  const agent = await startAgent(agentFor(ctx, 'anonymous', { anonymousUser: 'local-user' }), createLogger('agent', 'silent'));
   try {
     const anonymous = await chatClient(agent.url, '1.0', null);
     const task = await anonymous.send("What's in the orders table?");
@@ -157,7 +139,7 @@ it('--jwt-jwks: the user is the verified token\'s subject; the header is ignored
   writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] }));
   const tokenFor = (sub: string, audience = 'dba-assistant') =>
     new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject(sub).setAudience(audience).setIssuedAt().setExpirationTime('5m').sign(privateKey);
-  const agent = await startAgent(agentConfig(ctx, 'jwt', { jwtJwks: jwksFile, jwtAudience: 'dba-assistant' }), createLogger('agent', 'silent'));
+  const agent = await startAgent(agentFor(ctx, 'jwt', { jwtJwks: jwksFile, jwtAudience: 'dba-assistant' }), createLogger('agent', 'silent'));
   try {
     const card = await (await fetch(`${agent.url}/.well-known/agent-card.json`, { headers: { 'A2A-Version': '1.0' } })).json();
     assert.equal(card.securitySchemes, { bearer: { httpAuthSecurityScheme: { description: 'a JWT naming the user in its sub claim', scheme: 'Bearer', bearerFormat: 'JWT' } } });
