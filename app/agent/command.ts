@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { ApprovalTokenError, readSigningKey } from '../contracts/approval-token.js';
 import { readExport, reportChain, type ChainedEntry } from '../shared/audit-chain.js';
 import { defineCommand } from '../shared/command.js';
 import { ConfigError, duration, port, text, url, type FlagValues } from '../shared/flags.js';
@@ -19,6 +18,7 @@ import { chooseModel } from './model.js';
 import { createAgentTables } from './schema.js';
 import { SqlTaskStore } from './task-store.js';
 import { UserApprovalSigner } from './user-approval.js';
+import { keyFromFlag } from '../shared/key-flags.js';
 
 const storageFlags = {
   dataDir: { help: 'where paused tasks, conversations and the decision audit are kept (embedded database)', default: join('.hitl', 'agent'), parse: text, metavar: 'DIR' },
@@ -62,6 +62,8 @@ export async function startAgent(config: AgentConfig, log: Logger) {
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
   });
+  // A bad key stops the start here, before minutes of waiting for the gateway.
+  const signer = config.approvalKey ? new UserApprovalSigner(keyFromFlag('approval-key', config.approvalKey, 'private')) : undefined;
   const tools = await GatewayTools.connect({
     gatewayUrl: config.gatewayUrl,
     agentName: AGENT_NAME,
@@ -74,7 +76,6 @@ export async function startAgent(config: AgentConfig, log: Logger) {
   try {
     const model = chooseModel(config.model, tools.tools);
     await createAgentTables(sql);
-    const signer = config.approvalKey ? new UserApprovalSigner(signingKeyOf(config.approvalKey)) : undefined;
     const graph = buildGraph({ model: model.chat, tools, checkpointer: new DurableCheckpointer(sql), signer });
     const tasks = new SqlTaskStore(sql);
     // Without --public-url the card names the address it was fetched from.
@@ -95,15 +96,6 @@ export async function startAgent(config: AgentConfig, log: Logger) {
   } catch (err) {
     await tools.close();
     await sql.close();
-    throw err;
-  }
-}
-
-function signingKeyOf(file: string) {
-  try {
-    return readSigningKey(file);
-  } catch (err) {
-    if (err instanceof ApprovalTokenError) throw new ConfigError('approval-key', err.message);
     throw err;
   }
 }

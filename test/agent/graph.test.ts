@@ -15,11 +15,11 @@ interface Ctx {
   tools: GatewayTools;
   graph: AgentGraph;
   /** The same graph driven by a model that insists on repeating a refused call. */
-  stubborn: AgentGraph;
+  insistent: AgentGraph;
 }
 
 /** A model that repeats its call after every refusal, up to three attempts. */
-const stubbornModel = {
+const insistentModel = {
   async invoke(messages: BaseMessage[]) {
     const human = messages.filter((m) => m.getType() === 'human').at(-1)!;
     const sinceHuman = messages.slice(messages.lastIndexOf(human) + 1);
@@ -43,7 +43,7 @@ it.before(async (ctx) => {
     log: createLogger('agent', 'silent'),
   });
   ctx.graph = buildGraph({ model: offlineModel(), tools: ctx.tools, checkpointer: new MemorySaver() });
-  ctx.stubborn = buildGraph({ model: stubbornModel, tools: ctx.tools, checkpointer: new MemorySaver() });
+  ctx.insistent = buildGraph({ model: insistentModel, tools: ctx.tools, checkpointer: new MemorySaver() });
 });
 it.after(async (ctx) => {
   await ctx.tools.close();
@@ -122,7 +122,7 @@ it('a model that repeats a call the reviewer rejected cannot: one card, the reas
   try {
     const config = { configurable: { thread_id: `t${++thread}` } };
     // Another user than the scene above, whose identical call the gate would refuse at once by replaying its rejection.
-    const done = await ctx.stubborn.invoke({ messages: [new HumanMessage('Apply migration v4.')], user: 'frank' }, config);
+    const done = await ctx.insistent.invoke({ messages: [new HumanMessage('Apply migration v4.')], user: 'frank' }, config);
     assert.is(parked.length, 1, 'only the first attempt reached the gate');
     const results = done.messages.filter((m) => m.getType() === 'tool').map((m) => String(m.content));
     assert.is(results.length, 3);
@@ -136,9 +136,9 @@ it('a model that repeats a call the reviewer rejected cannot: one card, the reas
 
 it('a model that repeats a call the user rejected cannot: the user is not asked again', async (ctx) => {
   const config = { configurable: { thread_id: `t${++thread}` } };
-  const paused = await ctx.stubborn.invoke({ messages: [new HumanMessage('Truncate the customers table.')], user: 'erin' }, config);
+  const paused = await ctx.insistent.invoke({ messages: [new HumanMessage('Truncate the customers table.')], user: 'erin' }, config);
   assert.is(pauses(paused).length, 1);
-  const done = await ctx.stubborn.invoke(new Command({ resume: { decision_type: 'reject', rejection_reasons: { '*': 'keep them' } } }), config);
+  const done = await ctx.insistent.invoke(new Command({ resume: { decision_type: 'reject', rejection_reasons: { '*': 'keep them' } } }), config);
   assert.is(pauses(done).length, 0, 'no second question');
   const results = done.messages.filter((m) => m.getType() === 'tool').map((m) => String(m.content));
   assert.is(results.length, 3);
@@ -161,9 +161,9 @@ it('a tool the catalogue does not know pauses for the user before anything is se
 
 it('a refusal binds only its own turn: the same request asked anew is sent again', async (ctx) => {
   const config = { configurable: { thread_id: `t${++thread}` } };
-  await ctx.stubborn.invoke({ messages: [new HumanMessage('Truncate the customers table.')], user: 'erin' }, config);
-  await ctx.stubborn.invoke(new Command({ resume: { decision_type: 'reject' } }), config);
-  const askedAgain = await ctx.stubborn.invoke({ messages: [new HumanMessage('Truncate the customers table.')] }, config);
+  await ctx.insistent.invoke({ messages: [new HumanMessage('Truncate the customers table.')], user: 'erin' }, config);
+  await ctx.insistent.invoke(new Command({ resume: { decision_type: 'reject' } }), config);
+  const askedAgain = await ctx.insistent.invoke({ messages: [new HumanMessage('Truncate the customers table.')] }, config);
   assert.is(pauses(askedAgain).length, 1, 'a new turn asks the user again');
 });
 

@@ -10,28 +10,27 @@ import { createLogger } from '../../app/shared/log.js';
 import { startUi } from '../../app/ui/command.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { admin, checkRequest, grpcClient, nextChange, TOKENS, toolCall, writeTokensFile, type Who } from '../helpers/ext-auth.js';
-import { freshDatabase } from '../helpers/postgres.js';
+import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp.js';
 import { startUiStack, uiConfig, type UiStack } from '../helpers/ui.js';
 
 interface Ctx {
   dir: ReturnType<typeof tempDir>;
   tokensFile: string;
-  database: NonNullable<Awaited<ReturnType<typeof freshDatabase>>>;
+  database: Awaited<ReturnType<typeof freshDatabase>>;
   stack: UiStack;
   browser: Browser;
   grpc: ReturnType<typeof grpcClient>;
 }
 
-const it = suite<Ctx>('reviewer sessions end: sign-out, revoked tokens, idle sessions; sign-in returns only to this site');
+const it = onPostgres(suite<Ctx>('reviewer sessions end: sign-out, revoked tokens, idle sessions; sign-in returns only to this site'));
 
 it.before(async (ctx) => {
   ctx.dir = tempDir('sessions');
   ctx.tokensFile = writeTokensFile(ctx.dir.path);
-  const database = await freshDatabase('hitl_sessions');
-  if (!database) throw new Error('these cases need PostgreSQL: they age a session in the store');
-  ctx.database = database;
-  ctx.stack = await startUiStack({}, { tokensFile: ctx.tokensFile, databaseUrl: database.url });
+  // PostgreSQL, because these cases age a session by editing its row in the store.
+  ctx.database = await freshDatabase('hitl_sessions');
+  ctx.stack = await startUiStack({}, { tokensFile: ctx.tokensFile, databaseUrl: ctx.database.url });
   ctx.browser = await launchBrowser();
   ctx.grpc = grpcClient(ctx.stack.ext.grpcPort);
 });
