@@ -3,6 +3,7 @@
  * token, or the identity an authenticating proxy vouched for, is forwarded on every call.
  */
 import { REVIEWER_SESSION_HEADER, type OpenedSession, type SessionLimits } from '../contracts/reviewer-session.js';
+import { SLACK_USER_HEADER } from '../contracts/slack-bridge.js';
 import type { ApprovalRequest, QueueChange, Status } from '../ext-auth/store.js';
 import type { Credential } from './session.js';
 
@@ -107,6 +108,7 @@ export class AdminClient {
     if (as.kind === 'bearer') {
       headers.set('authorization', `Bearer ${as.token}`);
       if (as.session) headers.set(REVIEWER_SESSION_HEADER, as.session);
+      if (as.slackUser) headers.set(SLACK_USER_HEADER, as.slackUser);
     } else if (this.proxyHeaders) {
       headers.set(this.proxyHeaders.identity, as.name);
       headers.set(this.proxyHeaders.groups, as.groups.join(','));
