@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError } from '../../app/shared/flags.js';
-import { sha256Hex } from '../../app/ext-auth/reviewers.js';
+import { tokenSha256Hex as sha256Hex } from '../../app/contracts/reviewer-tokens.js';
 import { checkRequest, grpcClient, nextChange, TOKENS, toolCall, type CheckResult } from '../helpers/ext-auth.js';
 import { blockActionsPayload, sendInteraction, startSlackStandIn, type Click } from '../helpers/slack.js';
 import { tempDir } from '../helpers/temp.js';

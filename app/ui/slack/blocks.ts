@@ -3,7 +3,7 @@
  * to decide (tool, requester, gate, arguments, the migration's SQL), a reason field and the
  * two buttons while it waits, and the outcome in place of the buttons once it has ended.
  */
-import type { ApprovalRequest } from '../admin-client.js';
+import type { ApprovalRequest } from '../../contracts/admin-api.js';
 import type { PreviewResult } from '../migration-preview.js';
 
 export const REASON_BLOCK = 'hitl_reason';

@@ -8,7 +8,8 @@
 import { LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../shared/log.js';
-import { AdminError, type AdminClient, type ApprovalRequest, type QueueChange } from '../admin-client.js';
+import type { ApprovalRequest, QueueChange } from '../../contracts/admin-api.js';
+import { AdminError, type AdminClient } from '../admin-client.js';
 import type { MigrationPreviews } from '../migration-preview.js';
 import type { Credential } from '../session.js';
 import { endedMessage, pendingMessage, type SlackMessage } from './blocks.js';
