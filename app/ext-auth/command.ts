@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
 import { bool, ConfigError, duration, int, oneOf, port, text, url, type FlagValues } from '../shared/flags.js';
 import { keyFromFlag } from '../shared/key-flags.js';
+import { REQUESTER_HEADER } from '../contracts/headers.js';
 import type { Logger } from '../shared/log.js';
 import { listen, withOps } from '../shared/http.js';
 import { openDatabase } from '../shared/sql.js';
@@ -43,7 +44,7 @@ export const extAuthCommand = defineCommand({
     tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token}', parse: text, metavar: 'FILE' },
     identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name', parse: text, metavar: 'NAME' },
     groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
-    requesterHeader: { help: 'request header naming who asked (kagent forwards x-user-id)', default: 'x-user-id', parse: text, metavar: 'NAME' },
+    requesterHeader: { help: 'request header naming who asked (kagent forwards x-user-id)', default: REQUESTER_HEADER, parse: text, metavar: 'NAME' },
     requesterMetadata: { help: 'metadata_context "namespace.key" naming who asked (e.g. JWT claims); the header is then ignored', parse: text, metavar: 'KEY' },
     allowAnonymous: { help: 'park calls that name no requester (any reviewer may approve them) instead of denying them', default: false, parse: bool, metavar: '' },
     approvalKey: { help: 'Ed25519 private key (PEM) that signs approvals for the MCP server and checkpoints of the audit chain', parse: text, metavar: 'FILE' },

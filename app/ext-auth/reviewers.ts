@@ -61,10 +61,6 @@ export function loadTokens(path: string): TokenEntry[] {
   return entries;
 }
 
-export function sha256Hex(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
 /**
  * The tokens file as it is on disk now: read again whenever it changes (a Kubernetes Secret
  * update, or an edit), so removing a token revokes it without a restart. A file that can no

@@ -7,55 +7,8 @@
 import type { Sql, SqlSession } from '../shared/sql.js';
 import type { ChainedEntry } from './audit.js';
 import { GroupCommit, type BatchSession } from './group-commit.js';
-import type { ToolCall } from './classify.js';
+import type { ApprovalRequest, ChangeType, QueueChange, Status } from '../contracts/admin-api.js';
 import { nameKey, sameName } from '../shared/names.js';
-
-export type Status = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'abandoned';
-
-/** Every way a request can end; what the history lists and filters by. */
-export const ENDED_STATUSES: readonly Status[] = ['approved', 'rejected', 'timed_out', 'abandoned'];
-
-export interface Approval {
-  reviewer: string;
-  reason: string;
-  at: string;
-}
-
-export interface ApprovalRequest {
-  id: string;
-  receivedAt: string;
-  expiresAt: string;
-  method: string;
-  path: string;
-  rpcMethod: string;
-  /** The first call's tool and arguments; `calls` lists every call of a batch. */
-  toolName: string;
-  toolArgs: Record<string, unknown>;
-  calls: ToolCall[];
-  requester: string | null;
-  callerAgent: string | null;
-  gate: string;
-  reviewerGroup: string;
-  approvalsRequired: number;
-  approvals: Approval[];
-  /** Headers with credentials removed. */
-  headers: Record<string, string>;
-  body: string;
-  status: Status;
-  decidedAt: string | null;
-  decidedBy: string | null;
-  reason: string | null;
-  /** Same requester, gate and canonical calls ⇒ same key: identical calls share one request. */
-  callKey: string;
-  /** Callers held on this request right now (identical calls join it). */
-  waiting: number;
-  /** When the last held caller was answered "waiting" and let go (a caller held since, by joining, counts in `waiting`). */
-  callerStoppedAt: string | null;
-  /** How long an approval given after the callers stopped waiting lets the same call through once. */
-  grantTtlSeconds: number;
-  /** The single-use pass an approval became because nobody was held any more. */
-  grant: { until: string; usedAt: string | null } | null;
-}
 
 /** What became of one arriving call: a new request, or one the gate already knows. */
 export type Arrival =
@@ -86,13 +39,6 @@ const CHANGES = 'hitl_changes';
 const SCHEMA_VERSION = 3;
 /** The row of hitl_pending_counts that counts every pending request. */
 const EVERYONE = '*';
-
-/** `joined`: another identical call waits on it; `deferred`: its callers stopped waiting, it stays queued. */
-export type ChangeType = 'parked' | 'approval' | 'joined' | 'deferred' | Exclude<Status, 'pending'>;
-export interface QueueChange {
-  type: ChangeType;
-  id: string;
-}
 
 /** Most changes committed in one transaction. */
 const MAX_BATCH = 256;
