@@ -81,7 +81,9 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
   }
   const approvalKey = config.approvalKey ? keyFromFlag('approval-key', config.approvalKey, 'private') : undefined;
   const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const store = new ApprovalStore(sql);
+  let gate: Gate | undefined;
+  const metrics = createMetrics({ parkedHere: () => gate?.parkedHere ?? 0, writesWaiting: () => store.writesWaiting });
+  const store = new ApprovalStore(sql, (size) => metrics.batchSize.observe(size));
   await store.init();
   const sessions = new ReviewerSessions(sql);
   await sessions.init();
@@ -108,8 +110,6 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
   const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   await store.heartbeat(replica);
 
-  let gate: Gate | undefined;
-  const metrics = createMetrics(() => gate?.parkedHere ?? 0);
   gate = new Gate({
     store,
     log,
@@ -157,6 +157,8 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       shuttingDown.abort();
       await Promise.all([grpcServer.close(), admin.close()]);
       await stopFeed();
+      // Callers let go while closing record their end; those changes commit before the store closes.
+      await store.settled();
       await checkpoints?.stop();
       await store.leave(replica).catch(() => {});
       await sql.close();
