@@ -10,7 +10,7 @@ import {
 import { HttpRoute, HttpRouteSpecRulesFiltersType, HttpRouteSpecRulesMatchesPathType } from '../imports/httproute-gateway.networking.k8s.io.js';
 import { APPROVAL_TOKEN_HEADER } from '../app/contracts/approval-token.js';
 import { gatePolicyExtensions } from '../app/contracts/gate-policy.js';
-import { APPROVAL_ID_HEADER, APPROVED_BY_HEADER } from '../app/contracts/headers.js';
+import { APPROVAL_ID_HEADER, APPROVED_BY_HEADER, TRACEPARENT_HEADER } from '../app/contracts/headers.js';
 import { ReferenceGrant } from '../imports/referencegrant-gateway.networking.k8s.io.js';
 import { RemoteMcpServer, RemoteMcpServerSpecProtocol } from '../imports/remotemcpserver-kagent.dev.js';
 import { fromGateway, type GatewayRef } from './gateway.js';
@@ -67,11 +67,12 @@ export interface McpRemote {
  * them by name (Gateway API has no prefix match). agentgateway applies header filters after
  * ext_authz, so on a gated route the filter would also remove the token ext-auth just added:
  * there the approval header is left to ext-auth, which overwrites any client value when it
- * approves and never lets a tool call pass without approving; a forged one cannot verify.
+ * approves and never lets a tool call pass without approving; a forged one cannot verify. The
+ * traceparent it passes on likewise: ext-auth sets it, or removes a client's when it has none.
  */
 function clientSentGateHeaders(endpoint: Endpoint): string[] {
   const informational = [APPROVAL_ID_HEADER, APPROVED_BY_HEADER];
-  return endpoint.name === 'privileged' ? informational : [APPROVAL_TOKEN_HEADER, ...informational];
+  return endpoint.name === 'privileged' ? informational : [APPROVAL_TOKEN_HEADER, TRACEPARENT_HEADER, ...informational];
 }
 
 /** Smallest body limit that still fits a realistic tool call with its arguments. */

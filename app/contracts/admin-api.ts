@@ -49,6 +49,11 @@ export interface ApprovalRequest {
   grantTtlSeconds: number;
   /** The single-use pass an approval became because nobody was held any more. */
   grant: { until: string; usedAt: string | null } | null;
+  /**
+   * The W3C traceparent the gateway sent with the first call (its Check's request id), when it
+   * was a valid one; absent on requests stored before traces were kept.
+   */
+  traceparent?: string | null;
 }
 
 /** `joined`: another identical call waits on it; `deferred`: its callers stopped waiting, it stays queued. */

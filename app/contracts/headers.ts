@@ -16,3 +16,11 @@ export const REQUESTER_HEADER = 'x-user-id';
  */
 export const APPROVAL_ID_HEADER = 'x-hitl-approval-id';
 export const APPROVED_BY_HEADER = 'x-hitl-approved-by';
+
+/**
+ * The W3C traceparent of the call ext-auth let through (from the Check's
+ * `attributes.request.http.id`), so the MCP server's audit row names the trace the approval
+ * belongs to. The gateway drops any client-sent `x-hitl-*` header, and ext-auth removes this one
+ * when it has no valid traceparent to give, so its value is always ext-auth's.
+ */
+export const TRACEPARENT_HEADER = 'x-hitl-traceparent';

@@ -9,4 +9,6 @@ export interface AuditEntry {
   requestId: string | null;
   actor: string | null;
   detail: Record<string, unknown>;
+  /** The traceparent of the call the entry is about, when the gateway sent a valid one. */
+  traceparent?: string;
 }

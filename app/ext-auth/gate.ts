@@ -8,6 +8,7 @@ import { formatDuration } from '../shared/flags.js';
 import type { Logger } from '../shared/log.js';
 import type { GateDetails } from '../contracts/denial.js';
 import { GATE_POLICY_KEYS } from '../contracts/gate-policy.js';
+import { TRACEPARENT_HEADER } from '../contracts/headers.js';
 import { approvalHeaders } from './approval-signer.js';
 import { callKey } from './call-key.js';
 import { classify, type GatedRequest } from './classify.js';
@@ -22,10 +23,13 @@ export interface CheckInput extends GatedRequest {
   contextExtensions: Record<string, string>;
   /** metadata_context.filter_metadata flattened to "namespace.key" → string value, null for a value of another type. */
   metadata: Record<string, string | null>;
+  /** The Check's request id when it is a valid W3C traceparent (agentgateway sends one). */
+  traceparent: string | null;
 }
 
 export type CheckAnswer =
-  | { allowed: true; headers: Record<string, string> }
+  /** `removeHeaders`: taken off the upstream request, so a client's value of a gate header never passes. */
+  | { allowed: true; headers: Record<string, string>; removeHeaders?: string[] }
   /** `exhausted`: a flood limit; `unavailable`: the gate itself failed. */
   | { allowed: false; kind: 'denied' | 'exhausted' | 'unavailable'; reason: string; response: DeniedHttp };
 
@@ -105,7 +109,9 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
   }
 
   async check(input: CheckInput, cancelled: AbortSignal): Promise<CheckAnswer> {
-    const { store, metrics, log } = this.options;
+    const { store, metrics } = this.options;
+    // Every line about this call names its trace, so an operator can go from one to the other.
+    const log = input.traceparent ? this.options.log.child({ traceparent: input.traceparent }) : this.options.log;
     const identity = requesterOf(
       { header: this.options.requesterHeader, metadata: this.options.requesterMetadata, allowAnonymous: this.options.allowAnonymous },
       input.headers,
@@ -146,6 +152,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       callerStoppedAt: null,
       grantTtlSeconds: this.options.grantTtlMs / 1000,
       grant: null,
+      traceparent: input.traceparent,
     };
     // A decision older than a request's whole life plus the grant TTL can no longer matter.
     const since = new Date(now - this.options.parkTimeoutMs - this.options.grantTtlMs).toISOString();
@@ -163,7 +170,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
     if (arrival.kind === 'grant_used') {
       metrics.decisions.inc({ outcome: 'grant_used' });
       log.info({ id: known.id, requester }, 'approval given after the hold used by the same call');
-      return { allowed: true, headers: await approvalHeaders(known, this.options.approvalKey) };
+      return this.letThrough(known, input);
     }
     log.info({ id: known.id, tool: known.toolName, requester, gate: known.gate, joined: arrival.kind === 'joined' }, arrival.kind);
     const outcome = await this.hold(known, cancelled);
@@ -181,9 +188,16 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
     metrics.timeToDecision.observe({ outcome: decided.status }, (Date.now() - now) / 1000);
     metrics.decisions.inc({ outcome: decided.status });
     log.info({ id: known.id, outcome: decided.status, by: decided.decidedBy }, 'released');
-    if (decided.status === 'approved') return { allowed: true, headers: await approvalHeaders(decided, this.options.approvalKey) };
+    if (decided.status === 'approved') return this.letThrough(decided, input);
     const status = decided.status as Exclude<GateDetails['status'], 'flood_denied' | 'waiting'>;
     return this.refuse(input, { ...this.details(decided, status), reviewers: status === 'rejected' && decided.decidedBy ? [decided.decidedBy] : [] });
+  }
+
+  /** An approved call goes on with its approval, and its own trace, for the MCP server's audit. */
+  private async letThrough(request: ApprovalRequest, input: CheckInput): Promise<CheckAnswer> {
+    const headers = await approvalHeaders(request, this.options.approvalKey);
+    if (!input.traceparent) return { allowed: true, headers, removeHeaders: [TRACEPARENT_HEADER] };
+    return { allowed: true, headers: { ...headers, [TRACEPARENT_HEADER]: input.traceparent } };
   }
 
   private details(request: ApprovalRequest, status: GateDetails['status']): GateDetails {
@@ -248,7 +262,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
           end(why === 'hold_ended' ? { deferred: now } : { decided: { ...now, status: 'abandoned', reason: 'the caller went away before a decision' } });
         } catch (err) {
           // The store is gone (shutting down, or lost): the next start records the request abandoned.
-          log.error({ err, id: request.id, why }, 'could not record the end of a held call');
+          log.error({ err, id: request.id, traceparent: request.traceparent, why }, 'could not record the end of a held call');
           end({ decided: { ...request, status: 'abandoned', reason: 'the approval store is unavailable' } });
         }
       };
@@ -271,12 +285,12 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
     setTimeout(() => {
       this.options.store
         .finish(request.id, 'timed_out', `timed out after ${formatDuration(this.options.parkTimeoutMs)}`)
-        .catch((err) => this.options.log.warn({ err: (err as Error).message, id: request.id }, 'could not time out a deferred request; the sweep will'));
+        .catch((err) => this.options.log.warn({ err: (err as Error).message, id: request.id, traceparent: request.traceparent }, 'could not time out a deferred request; the sweep will'));
     }, remaining).unref();
   }
 
   private async deny(input: CheckInput, requester: string | null, reason: string): Promise<CheckAnswer> {
-    await this.options.store.record('denied', null, requester, { reason, method: input.method, path: input.path });
+    await this.options.store.record('denied', null, requester, { reason, method: input.method, path: input.path }, input.traceparent);
     this.options.metrics.decisions.inc({ outcome: 'classifier_denied' });
     return unreadableDenial(reason);
   }

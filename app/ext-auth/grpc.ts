@@ -8,6 +8,7 @@ import type { Logger } from '../shared/log.js';
 import { unreadableDenial, type CheckAnswer, type CheckInput, type Gate } from './gate.js';
 import type { GateMetrics } from './metrics.js';
 import { authorizationService } from '../contracts/ext-authz.js';
+import { validTraceparent } from '../contracts/traceparent.js';
 
 export interface GrpcServer {
   port: number;
@@ -74,6 +75,7 @@ function toCheckInput(request: any): CheckInput {
     size: Number(http.size ?? -1),
     contextExtensions: request.attributes?.context_extensions ?? {},
     metadata,
+    traceparent: validTraceparent(http.id),
   };
 }
 
@@ -85,7 +87,10 @@ function toCheckResponse(answer: CheckAnswer): any {
   if (answer.allowed) {
     return {
       status: { code: 0, message: '' },
-      ok_response: { headers: Object.entries(answer.headers).map(([key, value]) => ({ header: { key, value } })) },
+      ok_response: {
+        headers: Object.entries(answer.headers).map(([key, value]) => ({ header: { key, value } })),
+        headers_to_remove: answer.removeHeaders ?? [],
+      },
     };
   }
   const code = { denied: PERMISSION_DENIED, exhausted: RESOURCE_EXHAUSTED, unavailable: UNAVAILABLE }[answer.kind];

@@ -138,24 +138,24 @@ export class ApprovalStore {
       if (pending) {
         pending.waiting += 1;
         await save(tx, pending, holder);
-        tx.audit({ event: 'joined', requestId: pending.id, actor: request.requester, detail: { waiting: pending.waiting } });
+        tx.audit({ event: 'joined', requestId: pending.id, actor: request.requester, detail: { waiting: pending.waiting }, traceparent: traceOf(request) });
         notify(tx, { type: 'joined', id: pending.id });
         return { kind: 'joined', request: pending };
       }
       const latest = known.filter((r) => r.decidedAt).sort((a, b) => Date.parse(b.decidedAt!) - Date.parse(a.decidedAt!))[0];
       if (latest?.status === 'rejected' && Date.parse(latest.decidedAt!) + latest.grantTtlSeconds * 1000 > now.getTime()) {
-        tx.audit({ event: 'replayed_rejection', requestId: latest.id, actor: request.requester, detail: { reason: latest.reason, by: latest.decidedBy } });
+        tx.audit({ event: 'replayed_rejection', requestId: latest.id, actor: request.requester, detail: { reason: latest.reason, by: latest.decidedBy }, traceparent: traceOf(request) });
         return { kind: 'replayed_rejection', request: latest };
       }
       if (latest?.status === 'approved' && latest.grant && !latest.grant.usedAt && Date.parse(latest.grant.until) > now.getTime()) {
         latest.grant.usedAt = now.toISOString();
         await save(tx, latest);
-        tx.audit({ event: 'grant_used', requestId: latest.id, actor: request.requester, detail: { approvedBy: latest.decidedBy } });
+        tx.audit({ event: 'grant_used', requestId: latest.id, actor: request.requester, detail: { approvedBy: latest.decidedBy }, traceparent: traceOf(request) });
         return { kind: 'grant_used', request: latest };
       }
       const flooded = await floodProblem(tx, request.requester, limits);
       if (flooded) {
-        tx.audit({ event: 'flood_denied', requestId: null, actor: request.requester, detail: { reason: flooded, tool: request.toolName } });
+        tx.audit({ event: 'flood_denied', requestId: null, actor: request.requester, detail: { reason: flooded, tool: request.toolName }, traceparent: traceOf(request) });
         return { kind: 'flooded', reason: flooded };
       }
       await insert(tx, request, holder);
@@ -183,7 +183,7 @@ export class ApprovalStore {
       const now = new Date().toISOString();
       if (request.waiting > 0) {
         await save(tx, request);
-        tx.audit({ event: why === 'abandoned' ? 'caller_left' : 'hold_ended', requestId: id, actor: null, detail: { reason, waiting: request.waiting } });
+        tx.audit({ event: why === 'abandoned' ? 'caller_left' : 'hold_ended', requestId: id, actor: null, detail: { reason, waiting: request.waiting }, traceparent: traceOf(request) });
         notify(tx, { type: 'joined', id });
         return request;
       }
@@ -191,13 +191,13 @@ export class ApprovalStore {
         settle(request, 'abandoned', null, reason, now);
         await save(tx, request, null);
         await countPending(tx, request.requester, -1);
-        tx.audit({ event: 'abandoned', requestId: id, actor: null, detail: { reason } });
+        tx.audit({ event: 'abandoned', requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
         notify(tx, { type: 'abandoned', id });
         return request;
       }
       request.callerStoppedAt = now;
       await save(tx, request, null);
-      tx.audit({ event: 'deferred', requestId: id, actor: null, detail: { reason } });
+      tx.audit({ event: 'deferred', requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
       notify(tx, { type: 'deferred', id });
       return request;
     });
@@ -219,7 +219,7 @@ export class ApprovalStore {
       if (request.status === 'timed_out' || request.status === 'abandoned') return new DecisionError(410, `request ${id} is ${request.status.replace('_', ' ')}`);
       if (request.status !== 'pending') return new DecisionError(409, `request ${id} was already ${request.status}`);
       const refuse = (status: 403 | 409, problem: string) => {
-        tx.audit({ event: 'decision_refused', requestId: id, actor: reviewer.name, detail: { approved, reason, problem } });
+        tx.audit({ event: 'decision_refused', requestId: id, actor: reviewer.name, detail: { approved, reason, problem }, traceparent: traceOf(request) });
         return new DecisionError(status, problem);
       };
       if (request.requester !== null && sameName(request.requester, reviewer.name)) return refuse(403, 'a requester cannot decide their own request');
@@ -242,6 +242,7 @@ export class ApprovalStore {
         requestId: id,
         actor: reviewer.name,
         detail: { reason, approvals: request.approvals.length, required: request.approvalsRequired, ...(request.grant ? { grantUntil: request.grant.until } : {}) },
+        traceparent: traceOf(request),
       });
       notify(tx, { type: request.status === 'pending' ? 'approval' : (request.status as ChangeType), id });
       return request;
@@ -258,15 +259,15 @@ export class ApprovalStore {
       settle(request, status, null, reason, new Date().toISOString());
       await save(tx, request);
       await countPending(tx, request.requester, -1);
-      tx.audit({ event: status, requestId: id, actor: null, detail: { reason } });
+      tx.audit({ event: status, requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
       notify(tx, { type: status, id });
       return true;
     });
   }
 
   /** Appends one audit entry; `actor` names the lane it waits in. */
-  async record(event: string, requestId: string | null, actor: string | null, detail: Record<string, unknown>): Promise<void> {
-    await this.writer.submit(scopeOf(actor), async (tx) => tx.audit({ event, requestId, actor, detail }));
+  async record(event: string, requestId: string | null, actor: string | null, detail: Record<string, unknown>, traceparent: string | null = null): Promise<void> {
+    await this.writer.submit(scopeOf(actor), async (tx) => tx.audit({ event, requestId, actor, detail, traceparent: traceparent ?? undefined }));
   }
 
   get(id: string): Promise<ApprovalRequest | null> {
@@ -383,6 +384,9 @@ async function countPending(tx: SqlSession, requester: string | null, delta: 1 |
   );
 }
 
+/** A request's trace for its audit entries; none is left out of the entry rather than written as null. */
+const traceOf = (request: ApprovalRequest): string | undefined => request.traceparent ?? undefined;
+
 function notify(tx: BatchSession, change: QueueChange): void {
   tx.notify(JSON.stringify(change));
 }
@@ -403,5 +407,6 @@ async function insert(tx: BatchSession, request: ApprovalRequest, holder: string
     requestId: request.id,
     actor: request.requester,
     detail: { gate: request.gate, path: request.path, calls: request.calls.map((call) => ({ tool: call.name, args: call.args })) },
+    traceparent: traceOf(request),
   });
 }

@@ -6,6 +6,8 @@ export type AuthDecision =
   | { allowed: false; status: number; headers: [string, string][]; body: string };
 
 export interface CheckAttributes {
+  /** The request id: a W3C traceparent, as agentgateway sends it. */
+  id: string;
   method: string;
   path: string;
   host: string;
@@ -31,6 +33,7 @@ export class ExtAuthClient {
       attributes: {
         request: {
           http: {
+            id: attributes.id,
             method: attributes.method,
             path: attributes.path,
             host: attributes.host,

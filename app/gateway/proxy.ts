@@ -14,6 +14,7 @@ import { Hono, type Context } from 'hono';
 import type { Logger } from '../shared/log.js';
 import { canonicalTarget, UnsafePathError } from './canonical-path.js';
 import type { AuthDecision, ExtAuthClient } from './ext-auth-client.js';
+import { gatewaySpan } from './trace.js';
 
 export interface ProxyOptions {
   upstream: string;
@@ -45,6 +46,7 @@ export function gatewayApp(options: ProxyOptions): Hono {
     try {
       decision = await options.extAuth.check(
         {
+          id: gatewaySpan(c.req.header('traceparent')),
           method: c.req.method,
           path: target.path + target.query,
           host: url.host,

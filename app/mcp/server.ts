@@ -3,9 +3,10 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { endpoints, findTool, type EndpointName } from '../catalogue.js';
-import { REQUESTER_HEADER } from '../contracts/headers.js';
+import { REQUESTER_HEADER, TRACEPARENT_HEADER } from '../contracts/headers.js';
 import { MIGRATION_PLAN_PATH } from '../contracts/migration-plan.js';
 import type { BoundCall } from '../contracts/tool-call.js';
+import { validTraceparent } from '../contracts/traceparent.js';
 import { allowHosts } from '../shared/host-check.js';
 import { withOps, type OpsOptions } from '../shared/http.js';
 import { checkApprovals, type ApprovalKeys, type VerifiedApprovals } from './approval-check.js';
@@ -91,6 +92,8 @@ async function handleMcp(c: Context, endpoint: EndpointName, db: OrdersDatabase,
             requestedBy: requesterOf(proven, c.req.header(REQUESTER_HEADER)),
             approval: proven.platform && { id: proven.platform.approvalId, approvers: proven.platform.approvers },
             userApproval: proven.user && { id: proven.user.approvalId, approvers: proven.user.approvers },
+            // Only ext-auth sets it (the gateway drops a client's); a link to the trace, nothing more.
+            traceparent: validTraceparent(c.req.header(TRACEPARENT_HEADER)) ?? undefined,
           };
           const result = await tool.handler(args, { db, call });
           return { content: [{ type: 'text' as const, text: JSON.stringify(result) }], structuredContent: result };

@@ -64,7 +64,7 @@ test('the gate policy targets exactly the privileged route, fails closed, forwar
   assert.equal(route.spec.rules[0].filters, [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['x-hitl-approval-id', 'x-hitl-approved-by'] } }]);
   const open = only(objects, 'HTTPRoute', 'ops-tools-public');
   assert.equal(open.spec.rules[0].matches, [{ path: { type: 'Exact', value: '/public/mcp' } }]);
-  assert.equal(open.spec.rules[0].filters[0].requestHeaderModifier.remove, ['x-hitl-approval', 'x-hitl-approval-id', 'x-hitl-approved-by']);
+  assert.equal(open.spec.rules[0].filters[0].requestHeaderModifier.remove, ['x-hitl-approval', 'x-hitl-traceparent', 'x-hitl-approval-id', 'x-hitl-approved-by']);
   const deployment = (name: string) => only(objects, 'Deployment', name).spec.template.spec;
   const mounts = (name: string) => deployment(name).volumes.map((v: any) => v.secret?.secretName).filter(Boolean);
   assert.ok(mounts('hitl-ext-auth').includes('hitl-approval-key') && !mounts('hitl-ext-auth').includes('hitl-approval-verify-key'), 'only ext-auth holds the private key');

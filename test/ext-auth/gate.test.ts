@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunningExtAuth } from '../../app/ext-auth/command.js';
 import { verifyChain } from '../../app/ext-auth/audit.js';
-import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall } from '../helpers/ext-auth.js';
+import { admin, CHECK_TRACEPARENT, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall } from '../helpers/ext-auth.js';
 import { tempDir } from '../helpers/temp.js';
 
 interface Ctx {
@@ -61,7 +61,7 @@ it('a parked call shows up in /pending, redacted, and approval releases it with 
   assert.is(decided.status, 204);
   const answer = await result;
   assert.is(answer.code, 0);
-  assert.equal(answer.headers, { 'x-hitl-approval-id': id, 'x-hitl-approved-by': 'bob' });
+  assert.equal(answer.headers, { 'x-hitl-approval-id': id, 'x-hitl-approved-by': 'bob', 'x-hitl-traceparent': CHECK_TRACEPARENT });
   const record = await (await admin(ctx.ext.adminUrl, 'bob').get(`/requests/${id}`)).json();
   assert.equal([record.status, record.decidedBy, record.reason], ['approved', 'bob', 'approved per CHG-1234']);
 });

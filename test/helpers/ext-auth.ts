@@ -59,6 +59,8 @@ export function startGate(config: ExtAuthConfig): Promise<RunningExtAuth> {
 }
 
 export interface CheckOptions {
+  /** The request id; agentgateway sends the W3C traceparent of its span. */
+  id?: string;
   method?: string;
   body?: string | Buffer;
   headers?: Record<string, string>;
@@ -67,6 +69,8 @@ export interface CheckOptions {
   path?: string;
 }
 
+export const CHECK_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
 /** A Check as agentgateway sends it. */
 export function checkRequest(options: CheckOptions = {}) {
   const body = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body ?? '', 'utf8');
@@ -74,7 +78,7 @@ export function checkRequest(options: CheckOptions = {}) {
     attributes: {
       request: {
         http: {
-          id: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+          id: options.id ?? CHECK_TRACEPARENT,
           method: options.method ?? 'POST',
           path: options.path ?? '/privileged/mcp',
           host: 'gateway',
@@ -94,6 +98,8 @@ export const toolCall = (name: string, args: Record<string, unknown>, id: number
 export interface CheckResult {
   code: number;
   headers: Record<string, string>;
+  /** An allowed call's headers_to_remove. */
+  removeHeaders: string[];
   httpStatus?: number;
   contentType?: string;
   body?: any;
@@ -124,6 +130,7 @@ export function grpcClient(port: number) {
           resolve({
             code: response.status.code,
             headers,
+            removeHeaders: response.ok_response?.headers_to_remove ?? [],
             httpStatus: denied?.status?.code,
             contentType: denied?.headers?.find((h: any) => h.header.key === 'content-type')?.header.value,
             body,

@@ -29,6 +29,8 @@ export interface CallContext {
   approval?: ProvenApproval;
   /** The end user's own approval in the chat. */
   userApproval?: ProvenApproval;
+  /** The trace of the gated call ext-auth let through, as it passed it on. */
+  traceparent?: string;
 }
 
 export interface QueryLimits {
@@ -48,6 +50,7 @@ export interface AuditRow {
   approved_by: string | null;
   user_approval_id: string | null;
   user_approved_by: string | null;
+  traceparent: string | null;
 }
 
 export class OrdersDatabase {
@@ -73,6 +76,7 @@ export class OrdersDatabase {
         args jsonb NOT NULL, outcome jsonb NOT NULL, requested_by text, approval_id text, approved_by text)`);
       await tx.query(`ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS user_approval_id text`);
       await tx.query(`ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS user_approved_by text`);
+      await tx.query(`ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS traceparent text`);
       // An approval runs one call once: a second change under the same id cannot commit.
       await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS audit_log_approval_once ON audit_log (approval_id)`);
       await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS audit_log_user_approval_once ON audit_log (user_approval_id)`);
@@ -168,7 +172,7 @@ export class OrdersDatabase {
     }
     const { rows } = await this.sql.query<AuditRow>(
       `SELECT id::int AS id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, tool, args, outcome,
-              requested_by, approval_id, approved_by, user_approval_id, user_approved_by
+              requested_by, approval_id, approved_by, user_approval_id, user_approved_by, traceparent
          FROM audit_log ORDER BY id DESC LIMIT $1`,
       [AUDIT_ROWS_SHOWN],
     );
@@ -215,8 +219,8 @@ async function claimApprovals(tx: SqlSession, call: CallContext): Promise<void> 
 
 async function audit(tx: SqlSession, tool: string, args: unknown, outcome: unknown, call: CallContext): Promise<void> {
   await tx.query(
-    `INSERT INTO audit_log (tool, args, outcome, requested_by, approval_id, approved_by, user_approval_id, user_approved_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    `INSERT INTO audit_log (tool, args, outcome, requested_by, approval_id, approved_by, user_approval_id, user_approved_by, traceparent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       tool,
       JSON.stringify(args),
@@ -226,6 +230,7 @@ async function audit(tx: SqlSession, tool: string, args: unknown, outcome: unkno
       call.approval?.approvers.join(', ') ?? null,
       call.userApproval?.id ?? null,
       call.userApproval?.approvers.join(', ') ?? null,
+      call.traceparent ?? null,
     ],
   );
 }

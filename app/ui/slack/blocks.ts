@@ -64,7 +64,12 @@ function migrationBlock(preview: PreviewResult): object {
 
 const footer = (request: ApprovalRequest, link: string) => ({
   type: 'context',
-  elements: [{ type: 'mrkdwn', text: `Request \`${escapeText(request.id)}\` on \`${escapeText(`${request.method} ${request.path}`)}\` · <${link}|Open in the queue>` }],
+  elements: [
+    {
+      type: 'mrkdwn',
+      text: `Request \`${escapeText(request.id)}\` on \`${escapeText(`${request.method} ${request.path}`)}\`${request.traceparent ? ` · trace \`${escapeText(request.traceparent)}\`` : ''} · <${link}|Open in the queue>`,
+    },
+  ],
 });
 
 /** The message while the request waits; `preview` only for run_migration. */

@@ -56,6 +56,14 @@ export function RequestCard({ request, viewer, preview, notice, now }: CardProps
           <time datetime={request.expiresAt}>{formatTime(request.expiresAt)}</time>)
         </dd>
         <CallersFacts request={request} now={now} />
+        {request.traceparent && (
+          <>
+            <dt>Trace</dt>
+            <dd>
+              <code>{request.traceparent}</code>
+            </dd>
+          </>
+        )}
       </dl>
       {preview && <MigrationSection preview={preview} />}
       <section aria-label="Arguments">
