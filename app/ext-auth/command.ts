@@ -41,7 +41,7 @@ export const extAuthCommand = defineCommand({
       parse: oneOf('jsonrpc', 'http'),
       metavar: 'jsonrpc|http',
     },
-    tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token}', parse: text, metavar: 'FILE' },
+    tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token, optional slack user id}; the Slack bridge\'s entry has "slackBridge": true', parse: text, metavar: 'FILE' },
     identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name', parse: text, metavar: 'NAME' },
     groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
     requesterHeader: { help: 'request header naming who asked (kagent forwards x-user-id)', default: REQUESTER_HEADER, parse: text, metavar: 'NAME' },
@@ -81,7 +81,9 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
   }
   const approvalKey = config.approvalKey ? keyFromFlag('approval-key', config.approvalKey, 'private') : undefined;
   const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const store = new ApprovalStore(sql);
+  let gate: Gate | undefined;
+  const metrics = createMetrics({ parkedHere: () => gate?.parkedHere ?? 0, writesWaiting: () => store.writesWaiting });
+  const store = new ApprovalStore(sql, (size) => metrics.batchSize.observe(size));
   await store.init();
   const sessions = new ReviewerSessions(sql);
   await sessions.init();
@@ -108,8 +110,6 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
   const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   await store.heartbeat(replica);
 
-  let gate: Gate | undefined;
-  const metrics = createMetrics(() => gate?.parkedHere ?? 0);
   gate = new Gate({
     store,
     log,
@@ -157,6 +157,8 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       shuttingDown.abort();
       await Promise.all([grpcServer.close(), admin.close()]);
       await stopFeed();
+      // Callers let go while closing record their end; those changes commit before the store closes.
+      await store.settled();
       await checkpoints?.stop();
       await store.leave(replica).catch(() => {});
       await sql.close();

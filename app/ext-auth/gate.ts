@@ -15,7 +15,7 @@ import { deniedResponse, type DeniedHttp, type DenyAs } from './denial.js';
 import type { GateMetrics } from './metrics.js';
 import { requesterOf } from './requester.js';
 import { ENDED_STATUSES, type ApprovalRequest, type QueueChange } from '../contracts/admin-api.js';
-import { FloodError, type ApprovalStore, type Arrival, type FloodLimits } from './store.js';
+import type { ApprovalStore, FloodLimits } from './store.js';
 
 export interface CheckInput extends GatedRequest {
   path: string;
@@ -147,16 +147,12 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       grantTtlSeconds: this.options.grantTtlMs / 1000,
       grant: null,
     };
-    let arrival: Arrival;
-    try {
-      // A decision older than a request's whole life plus the grant TTL can no longer matter.
-      const since = new Date(now - this.options.parkTimeoutMs - this.options.grantTtlMs).toISOString();
-      arrival = await store.arrive(request, this.options.flood, this.options.replica, since);
-    } catch (err) {
-      if (!(err instanceof FloodError)) throw err;
-      await store.record('flood_denied', null, requester, { reason: err.message, tool: request.toolName });
+    // A decision older than a request's whole life plus the grant TTL can no longer matter.
+    const since = new Date(now - this.options.parkTimeoutMs - this.options.grantTtlMs).toISOString();
+    const arrival = await store.arrive(request, this.options.flood, this.options.replica, since);
+    if (arrival.kind === 'flooded') {
       metrics.decisions.inc({ outcome: 'flood_denied' });
-      return this.refuse(input, { ...this.details(request, 'flood_denied'), requestId: null, reason: err.message }, 'exhausted');
+      return this.refuse(input, { ...this.details(request, 'flood_denied'), requestId: null, reason: arrival.reason }, 'exhausted');
     }
     const known = arrival.request;
     if (arrival.kind === 'replayed_rejection') {
