@@ -10,6 +10,10 @@ export interface ReviewerTokenEntry {
   groups: string[];
   /** SHA-256 of the bearer token, as 64 hex digits. */
   sha256: string;
+  /** The reviewer's Slack user id: their clicks in Slack are their decisions. */
+  slack?: string;
+  /** Only on the Slack bridge's own entry: it may act for the reviewer a Slack user id maps to. */
+  slackBridge?: boolean;
 }
 
 export function tokenSha256Hex(token: string): string {

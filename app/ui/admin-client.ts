@@ -3,6 +3,7 @@
  * token, or the identity an authenticating proxy vouched for, is forwarded on every call.
  */
 import { REVIEWER_SESSION_HEADER, type OpenedSession, type SessionLimits } from '../contracts/reviewer-session.js';
+import { SLACK_USER_HEADER } from '../contracts/slack-bridge.js';
 import type { AdminErrorBody, ApprovalRequest, Decision, HistoryPage, HistoryQuery, PendingList, QueueChange, ReviewerIdentity } from '../contracts/admin-api.js';
 import type { Credential } from './session.js';
 
@@ -92,6 +93,7 @@ export class AdminClient {
     if (as.kind === 'bearer') {
       headers.set('authorization', `Bearer ${as.token}`);
       if (as.session) headers.set(REVIEWER_SESSION_HEADER, as.session);
+      if (as.slackUser) headers.set(SLACK_USER_HEADER, as.slackUser);
     } else if (this.proxyHeaders) {
       headers.set(this.proxyHeaders.identity, as.name);
       headers.set(this.proxyHeaders.groups, as.groups.join(','));
