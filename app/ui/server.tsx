@@ -14,6 +14,7 @@ import type { MigrationPreviews } from './migration-preview.js';
 import { returnPath } from './return-path.js';
 import type { Credential, Session, SessionSealer } from './session.js';
 import { RequestCard, type CardProps } from './views/card.js';
+import { noLongerWaiting } from './views/format.js';
 import { HistoryPage } from './views/history.js';
 import type { Viewer } from './views/layout.js';
 import { Page } from './views/layout.js';
@@ -148,8 +149,7 @@ export function uiApp(options: UiOptions): Hono {
         (await cardsFor([request], viewer))[0]
       ) : (
         <p class="notice info">
-          This request is no longer waiting: {request.status.replace('_', ' ')}
-          {request.decidedBy && <> by {request.decidedBy}</>}. See the <a href="/history">history</a>.
+          {noLongerWaiting(request)} See the <a href="/history">history</a>.
         </p>
       );
     return c.html(
