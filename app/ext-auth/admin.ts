@@ -8,13 +8,14 @@ import type { KeyObject } from 'node:crypto';
 import { signHead, trailerLine } from '../shared/audit-proof.js';
 import { exportLine, GENESIS } from './audit.js';
 import { JsonError, parseStrictJson } from './strict-json.js';
-import type { Gate, QueueChange } from './gate.js';
+import { ENDED_STATUSES, type ApprovalRequest, type QueueChange, type Status } from '../contracts/admin-api.js';
+import type { Gate } from './gate.js';
 import type { GateMetrics } from './metrics.js';
 import { requireReviewer, type Reviewer, type ReviewerAuthOptions } from './reviewers.js';
 import { formatDuration } from '../shared/flags.js';
 import { requireLiveSession, sessionApi, watchSession } from './session-api.js';
 import type { ReviewerSessions } from './sessions.js';
-import { DecisionError, ENDED_STATUSES, type ApprovalRequest, type ApprovalStore, type Status } from './store.js';
+import { DecisionError, type ApprovalStore } from './store.js';
 
 const MAX_REASON = 2000;
 

@@ -5,7 +5,8 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Logger } from '../shared/log.js';
-import { AdminError, type AdminClient, type ApprovalRequest } from './admin-client.js';
+import type { ApprovalRequest } from '../contracts/admin-api.js';
+import { AdminError, type AdminClient } from './admin-client.js';
 import type { Credential } from './session.js';
 
 export interface NotifierOptions {
