@@ -3,7 +3,7 @@
  * request as the card the web queue shows, one line per queue change. What the agent sent is
  * untrusted, so control characters in it are shown escaped and can never drive the terminal.
  */
-import type { ApprovalRequest, QueueChange } from '../ui/admin-client.js';
+import type { ApprovalRequest, QueueChange } from '../contracts/admin-api.js';
 import type { PreviewResult } from '../ui/migration-preview.js';
 import { CANNOT_DECIDE, formatSpan, formatTime, noLongerWaiting, OUTCOMES, pretty } from '../ui/views/format.js';
 import { formatDuration } from '../shared/flags.js';
