@@ -143,7 +143,7 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       .catch((err) => log.warn({ err: (err as Error).message }, 'expiry sweep failed'));
   }, config.replicaTimeout / 2);
   const shuttingDown = new AbortController();
-  const admin = await listen(withOps(adminApp(gate, store, sessions, metrics, auth, shuttingDown.signal, approvalKey), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
+  const admin = await listen(withOps(adminApp({ gate, store, sessions, metrics, auth, shutdown: shuttingDown.signal, approvalKey, log }), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
   const grpcServer = await serveGrpc(gate, metrics, log, config.grpcPort, config.host);
   return {
     adminUrl: admin.url,

@@ -6,7 +6,7 @@
  * maps the user to a reviewer and applies the groups, self-approval and N-of-M rules.
  */
 import { LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
-import { setTimeout as delay } from 'node:timers/promises';
+import { Backoff, pause } from '../../shared/backoff.js';
 import type { Logger } from '../../shared/log.js';
 import type { ApprovalRequest, QueueChange } from '../../contracts/admin-api.js';
 import { AdminError, type AdminClient } from '../admin-client.js';
@@ -89,11 +89,11 @@ export class SlackBridge {
   /** Follows the queue until stop(), reconnecting with backoff when ext-auth goes away. */
   private async follow(): Promise<void> {
     const { admin, log } = this.options;
-    let backoffMs = 500;
+    const backoff = new Backoff(500, 30_000);
     while (!this.stopped.signal.aborted) {
       try {
         for await (const item of admin.events(this.credential, this.stopped.signal)) {
-          backoffMs = 500;
+          backoff.reset();
           await (item === 'ready' ? this.catchUp() : this.apply(item));
         }
       } catch (err) {
@@ -101,8 +101,7 @@ export class SlackBridge {
         if (err instanceof AdminError && err.status === 401) log.error('ext-auth refused the Slack bridge token; check --slack-bridge-token-file');
         else log.warn({ err: (err as Error).message }, 'the Slack bridge lost the queue stream; reconnecting');
       }
-      await delay(backoffMs, undefined, { signal: this.stopped.signal }).catch(() => undefined);
-      backoffMs = Math.min(backoffMs * 2, 30_000);
+      await pause(backoff.next(), this.stopped.signal);
     }
   }
 
