@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import { authorizationService } from '../app/ext-auth/grpc.js';
+import { authorizationService } from '../app/contracts/ext-authz.js';
 import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall, writeTokensFile } from '../test/helpers/ext-auth.js';
 import { startBinary } from '../test/helpers/process.js';
 import { tempDir } from '../test/helpers/temp.js';

@@ -1,6 +1,8 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { needsUserApproval, type CatalogueEntry } from '../app/catalogue.js';
+// kagent forwards this A2A header onto MCP calls, so the gateway gate knows who is asking.
+import { REQUESTER_HEADER } from '../app/contracts/headers.js';
 import {
   AgentV1Alpha2,
   AgentV1Alpha2SpecByoDeploymentResourcesLimits as Limit,
@@ -12,9 +14,6 @@ import type { GatedMcpServer } from './gated-mcp-server.js';
 import type { GatewayRef } from './gateway.js';
 import type { HitlPlatform } from './platform.js';
 import { NON_ROOT_USER, type HitlImage, type SecretKeyRef } from './workload.js';
-
-/** kagent forwards this A2A header onto MCP calls, so the gateway gate knows who is asking. */
-export const REQUESTER_HEADER = 'x-user-id';
 
 /** kagent serves every BYO agent on this port, through a Service named after the Agent. */
 const KAGENT_AGENT_PORT = 8080;

@@ -9,6 +9,8 @@ import {
 } from '../imports/agentgatewaypolicy-agentgateway.dev.js';
 import { HttpRoute, HttpRouteSpecRulesFiltersType, HttpRouteSpecRulesMatchesPathType } from '../imports/httproute-gateway.networking.k8s.io.js';
 import { APPROVAL_TOKEN_HEADER } from '../app/contracts/approval-token.js';
+import { gatePolicyExtensions } from '../app/contracts/gate-policy.js';
+import { APPROVAL_ID_HEADER, APPROVED_BY_HEADER } from '../app/contracts/headers.js';
 import { ReferenceGrant } from '../imports/referencegrant-gateway.networking.k8s.io.js';
 import { RemoteMcpServer, RemoteMcpServerSpecProtocol } from '../imports/remotemcpserver-kagent.dev.js';
 import { fromGateway, type GatewayRef } from './gateway.js';
@@ -68,7 +70,7 @@ export interface McpRemote {
  * approves and never lets a tool call pass without approving; a forged one cannot verify.
  */
 function clientSentGateHeaders(endpoint: Endpoint): string[] {
-  const informational = ['x-hitl-approval-id', 'x-hitl-approved-by'];
+  const informational = [APPROVAL_ID_HEADER, APPROVED_BY_HEADER];
   return endpoint.name === 'privileged' ? informational : [APPROVAL_TOKEN_HEADER, ...informational];
 }
 
@@ -187,11 +189,11 @@ export class GatedMcpServer extends Construct {
           extAuth: {
             backendRef: backend,
             grpc: {
-              contextExtensions: {
+              contextExtensions: gatePolicyExtensions({
                 gate: rule.gate ?? 'platform',
-                approvals: String(rule.approvals ?? 1),
-                'reviewer-group': rule.reviewerGroup ?? 'platform',
-              },
+                approvals: rule.approvals ?? 1,
+                reviewerGroup: rule.reviewerGroup ?? 'platform',
+              }),
             },
             forwardBody: { maxSize: AgentgatewayPolicySpecTrafficExtAuthForwardBodyMaxSize.fromNumber(maxBody.toKibibytes() * 1024) },
             failureMode: AgentgatewayPolicySpecTrafficExtAuthFailureMode.FAIL_CLOSED,

@@ -1,4 +1,5 @@
-export { ByoAgent, DeclarativeAgent, REQUESTER_HEADER, type ByoAgentProps, type DeclarativeAgentProps } from './agents.js';
+export { ByoAgent, DeclarativeAgent, type ByoAgentProps, type DeclarativeAgentProps } from './agents.js';
+export { REQUESTER_HEADER } from '../app/contracts/headers.js';
 export { AgentGateway, existingGateway, fromGateway, type AgentGatewayProps, type GatewayRef } from './gateway.js';
 export { GatedMcpServer, MIN_FORWARDED_BODY, type ApprovalRule, type McpRemote, type GatedMcpServerProps } from './gated-mcp-server.js';
 export { HitlPlatform, type HitlPlatformProps } from './platform.js';

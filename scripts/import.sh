@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates imports/ (typed classes for the upstream CRDs) with `cdk8s import`, from the
-# released CRD files in ../shared/crds (or $HITL_CRDS). The generated code is committed.
+# released CRD files wherever scripts/crd-folder.mjs finds them ($HITL_CRDS, shared/crds beside
+# the checkout, or .crds/ filled by `npm run crds`). The generated code is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-crds="${HITL_CRDS:-../shared/crds}"
-if [ ! -d "$crds" ]; then
-  echo "no CRDs at $crds: set HITL_CRDS to the folder holding the upstream CRD releases" >&2
-  exit 1
-fi
+# On failure it has already said where it looked.
+crds="$(node scripts/crd-folder.mjs)"
+echo "importing the CRDs in $crds"
 
 specs=(
   "gateway:=gateway-api-v1.4.0/gateway.networking.k8s.io_gateways.yaml"

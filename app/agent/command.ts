@@ -3,6 +3,7 @@ import { readExport, reportChain, type ChainedEntry } from '../shared/audit-chai
 import { defineCommand } from '../shared/command.js';
 import { ConfigError, duration, port, text, url, type FlagValues } from '../shared/flags.js';
 import { listen, withOps } from '../shared/http.js';
+import { REQUESTER_HEADER } from '../contracts/headers.js';
 import type { Logger } from '../shared/log.js';
 import { openDatabase } from '../shared/sql.js';
 import { a2aApp, AGENT_NAME, agentCard, ApprovalGuard } from './a2a-server.js';
@@ -34,7 +35,7 @@ export const agentCommand = defineCommand({
     ...storageFlags,
     model: { help: 'Anthropic model, used when ANTHROPIC_API_KEY is set', default: 'claude-sonnet-4-5', parse: text, metavar: 'NAME' },
     publicUrl: { help: 'the URL the agent card advertises (default: where it listens)', parse: url(), metavar: 'URL' },
-    requesterHeader: { help: 'A2A request header naming the chat user (kagent sets x-user-id), forwarded on tool calls', default: 'x-user-id', parse: text, metavar: 'NAME' },
+    requesterHeader: { help: 'A2A request header naming the chat user (kagent sets x-user-id), forwarded on tool calls', default: REQUESTER_HEADER, parse: text, metavar: 'NAME' },
     jwtJwks: { help: 'take the user from a bearer JWT verified with this JWKS (file or URL) instead of the header', parse: text, metavar: 'FILE|URL' },
     jwtIssuer: { help: 'with --jwt-jwks: the issuer a token must name', parse: text, metavar: 'ISS' },
     jwtAudience: { help: 'with --jwt-jwks: the audience a token must name', parse: text, metavar: 'AUD' },

@@ -9,6 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { endpoints, type EndpointName } from '../catalogue.js';
 import { USER_APPROVAL_TOKEN_HEADER } from '../contracts/approval-token.js';
+import { Backoff, pause } from '../shared/backoff.js';
 import { gateDetailsOf, type GateDetails } from '../contracts/denial.js';
 import type { Logger } from '../shared/log.js';
 
@@ -84,7 +85,7 @@ export class GatewayTools {
 }
 
 async function connectWithRetry(url: string, options: GatewayToolsOptions, deadline: number): Promise<Client> {
-  let waitMs = 250;
+  const backoff = new Backoff(250, 5_000);
   for (;;) {
     const client = new Client({ name: options.agentName, version: '0.1.0' });
     const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: gatewayFetch(options) });
@@ -92,10 +93,10 @@ async function connectWithRetry(url: string, options: GatewayToolsOptions, deadl
       await client.connect(transport);
       return client;
     } catch (err) {
+      const waitMs = backoff.next();
       if (Date.now() + waitMs > deadline) throw new Error(`cannot reach the MCP endpoint ${url} through the gateway: ${(err as Error).message}`);
       options.log.warn({ url, err: (err as Error).message, retryInMs: waitMs }, 'gateway not reachable yet');
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
-      waitMs = Math.min(waitMs * 2, 5_000);
+      await pause(waitMs);
     }
   }
 }

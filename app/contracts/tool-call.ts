@@ -35,3 +35,9 @@ export function canonicalCall(call: BoundCall): string {
 export function callHash(call: BoundCall): string {
   return createHash('sha256').update(canonicalCall(call)).digest('hex');
 }
+
+/** One call of a parked request (a batch holds several), as the gate read it off the wire. */
+export interface ToolCall extends BoundCall {
+  /** JSON-RPC id of the call, as text. */
+  rpcId: string;
+}

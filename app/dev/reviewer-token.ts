@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256Hex } from '../ext-auth/reviewers.js';
+import { tokenSha256Hex, type ReviewerTokenEntry } from '../contracts/reviewer-tokens.js';
 
 /**
  * The local run's reviewer: a random token made on first start and kept beside the data, so
@@ -12,7 +12,8 @@ export function localReviewer(dataDir: string): { name: string; token: string; t
   const tokensFile = join(dataDir, 'tokens.json');
   const token = keptSecret(join(dataDir, 'reviewer-token'));
   const name = 'platform-reviewer';
-  writeFileSync(tokensFile, JSON.stringify([{ name, groups: ['platform'], sha256: sha256Hex(token) }], null, 2));
+  const entries: ReviewerTokenEntry[] = [{ name, groups: ['platform'], sha256: tokenSha256Hex(token) }];
+  writeFileSync(tokensFile, JSON.stringify(entries, null, 2));
   // Kept too, so the reviewer stays signed in to the UI across restarts.
   return { name, token, tokensFile, sessionSecret: keptSecret(join(dataDir, 'ui-session-secret')) };
 }

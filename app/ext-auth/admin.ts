@@ -3,32 +3,40 @@
  * `POST /decide/{id}`), plus whoami, history, the audit export, live events and metrics.
  */
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import type { KeyObject } from 'node:crypto';
 import { signHead, trailerLine } from '../shared/audit-proof.js';
+import type { Logger } from '../shared/log.js';
+import { aborted, liveStream, type LiveStreamOptions } from '../shared/sse.js';
 import { exportLine, GENESIS } from './audit.js';
 import { JsonError, parseStrictJson } from './strict-json.js';
-import type { Gate, QueueChange } from './gate.js';
+import { ENDED_STATUSES, type ApprovalRequest, type QueueChange, type Status } from '../contracts/admin-api.js';
+import type { Gate } from './gate.js';
 import type { GateMetrics } from './metrics.js';
 import { requireReviewer, type Reviewer, type ReviewerAuthOptions } from './reviewers.js';
 import { formatDuration } from '../shared/flags.js';
 import { requireLiveSession, sessionApi, watchSession } from './session-api.js';
 import type { ReviewerSessions } from './sessions.js';
-import { DecisionError, ENDED_STATUSES, type ApprovalRequest, type ApprovalStore, type Status } from './store.js';
+import { DecisionError, type ApprovalStore } from './store.js';
 
 const MAX_REASON = 2000;
 
-/** `shutdown` ends every live event stream, so stopping the server need not wait for them. */
-export function adminApp(
-  gate: Gate,
-  store: ApprovalStore,
-  sessions: ReviewerSessions,
-  metrics: GateMetrics,
-  auth: ReviewerAuthOptions,
-  shutdown: AbortSignal,
-  approvalKey?: KeyObject,
-): Hono {
-  const app = new Hono<{ Variables: { reviewer: Reviewer } }>();
+export interface AdminApiOptions {
+  gate: Gate;
+  store: ApprovalStore;
+  sessions: ReviewerSessions;
+  metrics: GateMetrics;
+  auth: ReviewerAuthOptions;
+  /** Ends every live event stream, so stopping the server need not wait for them. */
+  shutdown: AbortSignal;
+  /** Signs the audit export's last line, when set. */
+  approvalKey?: KeyObject;
+  log: Logger;
+}
+
+type AdminEnv = { Variables: { reviewer: Reviewer } };
+
+export function adminApp({ gate, store, sessions, metrics, auth, shutdown, approvalKey, log }: AdminApiOptions): Hono<AdminEnv> {
+  const app = new Hono<AdminEnv>();
 
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
 
@@ -90,26 +98,27 @@ export function adminApp(
     });
   });
 
-  app.get('/events', (c) => {
-    if (shutdown.aborted) return c.json({ error: 'shutting down' }, 503, { connection: 'close' });
-    return streamSSE(c, async (stream) => {
+  const streamOptions: LiveStreamOptions<AdminEnv> = {
+    shutdown,
+    refusal: (c) => c.json({ error: 'shutting down' }, 503, { connection: 'close' }),
+    onError: (err) => log.warn({ err: err.message }, 'event stream failed'),
+  };
+  app.get('/events', (c) =>
+    liveStream(c, streamOptions, async (stream, ended) => {
       const send = (change: QueueChange) => void stream.writeSSE({ event: 'change', data: JSON.stringify(change) });
       gate.on('change', send);
-      const heartbeat = setInterval(() => void stream.write(': keep-alive\n\n'), 15_000);
       const session = watchSession(c, sessions);
-      await stream.writeSSE({ event: 'ready', data: '{}' });
-      await new Promise<void>((resolve) => {
-        stream.onAbort(resolve);
-        shutdown.addEventListener('abort', () => resolve(), { once: true });
-        void session.ended.then(resolve);
-      });
-      session.stop();
-      clearInterval(heartbeat);
-      gate.off('change', send);
-    });
-  });
+      try {
+        await stream.writeSSE({ event: 'ready', data: '{}' });
+        await Promise.race([aborted(ended), session.ended]);
+      } finally {
+        session.stop();
+        gate.off('change', send);
+      }
+    }),
+  );
 
-  return app as unknown as Hono;
+  return app;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { APPROVAL_TOKEN_HEADER, signApproval } from '../contracts/approval-token.js';
+import type { ApprovalRequest } from '../contracts/admin-api.js';
+import { APPROVAL_ID_HEADER, APPROVED_BY_HEADER } from '../contracts/headers.js';
 import { callHash } from '../contracts/tool-call.js';
-import type { ApprovalRequest } from './store.js';
 
 /**
  * The headers an approved call carries upstream: its request id and approvers, for logs and
@@ -10,7 +11,7 @@ import type { ApprovalRequest } from './store.js';
  * call the reviewers saw (a gated request holds exactly one), who asked and who approved.
  */
 export async function approvalHeaders(request: ApprovalRequest, key: KeyObject | undefined): Promise<Record<string, string>> {
-  const headers: Record<string, string> = { 'x-hitl-approval-id': request.id, 'x-hitl-approved-by': request.decidedBy ?? '' };
+  const headers: Record<string, string> = { [APPROVAL_ID_HEADER]: request.id, [APPROVED_BY_HEADER]: request.decidedBy ?? '' };
   if (!key) return headers;
   headers[APPROVAL_TOKEN_HEADER] = await signApproval(key, {
     approvalId: request.id,

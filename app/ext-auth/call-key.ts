@@ -4,9 +4,8 @@
  * sorted keys). Identical calls share one review; a decision on one answers the others.
  */
 import { createHash } from 'node:crypto';
-import { callHash } from '../contracts/tool-call.js';
+import { callHash, type ToolCall } from '../contracts/tool-call.js';
 import { nameKey } from '../shared/names.js';
-import type { ToolCall } from './classify.js';
 
 export function callKey(requester: string | null, gate: string, calls: readonly ToolCall[]): string {
   const identity = JSON.stringify([requester === null ? null : nameKey(requester), gate, calls.map((call) => callHash({ name: call.name, args: call.args }))]);

@@ -6,6 +6,7 @@
  * lab's version let unparseable bodies through, so a batch, a cut body or a compressed body
  * reached the privileged server with nobody asked. Here doubt means deny.
  */
+import type { ToolCall } from '../contracts/tool-call.js';
 import { JsonError, parseStrictJson } from './strict-json.js';
 
 export interface GatedRequest {
@@ -16,13 +17,6 @@ export interface GatedRequest {
   body: Uint8Array;
   /** The original body size the gateway reports; -1 when it cut the body. */
   size: number;
-}
-
-export interface ToolCall {
-  /** JSON-RPC id of the call, as text. */
-  rpcId: string;
-  name: string;
-  args: Record<string, unknown>;
 }
 
 export type Verdict =

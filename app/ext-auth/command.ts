@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
 import { bool, ConfigError, duration, int, oneOf, port, text, url, type FlagValues } from '../shared/flags.js';
 import { keyFromFlag } from '../shared/key-flags.js';
+import { REQUESTER_HEADER } from '../contracts/headers.js';
 import type { Logger } from '../shared/log.js';
 import { listen, withOps } from '../shared/http.js';
 import { openDatabase } from '../shared/sql.js';
@@ -40,10 +41,10 @@ export const extAuthCommand = defineCommand({
       parse: oneOf('jsonrpc', 'http'),
       metavar: 'jsonrpc|http',
     },
-    tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token}', parse: text, metavar: 'FILE' },
+    tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token, optional slack user id}; the Slack bridge\'s entry has "slackBridge": true', parse: text, metavar: 'FILE' },
     identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name', parse: text, metavar: 'NAME' },
     groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
-    requesterHeader: { help: 'request header naming who asked (kagent forwards x-user-id)', default: 'x-user-id', parse: text, metavar: 'NAME' },
+    requesterHeader: { help: 'request header naming who asked (kagent forwards x-user-id)', default: REQUESTER_HEADER, parse: text, metavar: 'NAME' },
     requesterMetadata: { help: 'metadata_context "namespace.key" naming who asked (e.g. JWT claims); the header is then ignored', parse: text, metavar: 'KEY' },
     allowAnonymous: { help: 'park calls that name no requester (any reviewer may approve them) instead of denying them', default: false, parse: bool, metavar: '' },
     approvalKey: { help: 'Ed25519 private key (PEM) that signs approvals for the MCP server and checkpoints of the audit chain', parse: text, metavar: 'FILE' },
@@ -80,7 +81,9 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
   }
   const approvalKey = config.approvalKey ? keyFromFlag('approval-key', config.approvalKey, 'private') : undefined;
   const sql = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const store = new ApprovalStore(sql);
+  let gate: Gate | undefined;
+  const metrics = createMetrics({ parkedHere: () => gate?.parkedHere ?? 0, writesWaiting: () => store.writesWaiting });
+  const store = new ApprovalStore(sql, (size) => metrics.batchSize.observe(size));
   await store.init();
   const sessions = new ReviewerSessions(sql);
   await sessions.init();
@@ -107,8 +110,6 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
   const replica = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   await store.heartbeat(replica);
 
-  let gate: Gate | undefined;
-  const metrics = createMetrics(() => gate?.parkedHere ?? 0);
   gate = new Gate({
     store,
     log,
@@ -142,7 +143,7 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       .catch((err) => log.warn({ err: (err as Error).message }, 'expiry sweep failed'));
   }, config.replicaTimeout / 2);
   const shuttingDown = new AbortController();
-  const admin = await listen(withOps(adminApp(gate, store, sessions, metrics, auth, shuttingDown.signal, approvalKey), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
+  const admin = await listen(withOps(adminApp({ gate, store, sessions, metrics, auth, shutdown: shuttingDown.signal, approvalKey, log }), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
   const grpcServer = await serveGrpc(gate, metrics, log, config.grpcPort, config.host);
   return {
     adminUrl: admin.url,
@@ -156,6 +157,8 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       shuttingDown.abort();
       await Promise.all([grpcServer.close(), admin.close()]);
       await stopFeed();
+      // Callers let go while closing record their end; those changes commit before the store closes.
+      await store.settled();
       await checkpoints?.stop();
       await store.leave(replica).catch(() => {});
       await sql.close();

@@ -7,13 +7,15 @@ import { EventEmitter } from 'node:events';
 import { formatDuration } from '../shared/flags.js';
 import type { Logger } from '../shared/log.js';
 import type { GateDetails } from '../contracts/denial.js';
+import { GATE_POLICY_KEYS } from '../contracts/gate-policy.js';
 import { approvalHeaders } from './approval-signer.js';
 import { callKey } from './call-key.js';
 import { classify, type GatedRequest } from './classify.js';
 import { deniedResponse, type DeniedHttp, type DenyAs } from './denial.js';
 import type { GateMetrics } from './metrics.js';
 import { requesterOf } from './requester.js';
-import { ENDED_STATUSES, FloodError, type ApprovalRequest, type ApprovalStore, type Arrival, type FloodLimits, type QueueChange } from './store.js';
+import { ENDED_STATUSES, type ApprovalRequest, type QueueChange } from '../contracts/admin-api.js';
+import type { ApprovalStore, Arrival, FloodLimits } from './store.js';
 
 export interface CheckInput extends GatedRequest {
   path: string;
@@ -66,7 +68,6 @@ export interface GateOptions {
   replica: string;
 }
 
-export type { QueueChange };
 
 const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
 
@@ -146,16 +147,14 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       grantTtlSeconds: this.options.grantTtlMs / 1000,
       grant: null,
     };
-    let arrival: Arrival;
-    try {
-      // A decision older than a request's whole life plus the grant TTL can no longer matter.
-      const since = new Date(now - this.options.parkTimeoutMs - this.options.grantTtlMs).toISOString();
-      arrival = await store.arrive(request, this.options.flood, this.options.replica, since);
-    } catch (err) {
-      if (!(err instanceof FloodError)) throw err;
-      await store.record('flood_denied', null, requester, { reason: err.message, tool: request.toolName });
+    // A decision older than a request's whole life plus the grant TTL can no longer matter.
+    const since = new Date(now - this.options.parkTimeoutMs - this.options.grantTtlMs).toISOString();
+    const overLimit = await store.floodRefusal(request, this.options.flood, since);
+    const arrival: Arrival = overLimit ? { kind: 'flooded', reason: overLimit } : await store.arrive(request, this.options.flood, this.options.replica, since);
+    if (arrival.kind === 'flooded') {
+      store.refused(requester, arrival.reason, request.toolName);
       metrics.decisions.inc({ outcome: 'flood_denied' });
-      return this.refuse(input, { ...this.details(request, 'flood_denied'), requestId: null, reason: err.message }, 'exhausted');
+      return this.refuse(input, { ...this.details(request, 'flood_denied'), requestId: null, reason: arrival.reason }, 'exhausted');
     }
     const known = arrival.request;
     if (arrival.kind === 'replayed_rejection') {
@@ -286,9 +285,13 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
 
   private policyOf(ext: Record<string, string>): ApprovalRequestPolicy | string {
     const { defaults } = this.options;
-    const approvals = ext.approvals ?? String(defaults.approvalsRequired);
+    const approvals = ext[GATE_POLICY_KEYS.approvals] ?? String(defaults.approvalsRequired);
     if (!/^[1-9]\d?$/.test(approvals)) return `approvals must be a whole number from 1 to 99, got ${JSON.stringify(approvals)}`;
-    return { gate: ext.gate || defaults.gate, approvalsRequired: Number(approvals), reviewerGroup: ext['reviewer-group'] || defaults.reviewerGroup };
+    return {
+      gate: ext[GATE_POLICY_KEYS.gate] || defaults.gate,
+      approvalsRequired: Number(approvals),
+      reviewerGroup: ext[GATE_POLICY_KEYS.reviewerGroup] || defaults.reviewerGroup,
+    };
   }
 
   private redact(headers: Record<string, string>): Record<string, string> {

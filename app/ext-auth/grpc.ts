@@ -4,20 +4,10 @@
  * human needs; if the gateway cancels, the request is abandoned.
  */
 import * as grpc from '@grpc/grpc-js';
-import { fromJSON } from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
 import type { Logger } from '../shared/log.js';
 import { unreadableDenial, type CheckAnswer, type CheckInput, type Gate } from './gate.js';
 import type { GateMetrics } from './metrics.js';
-import { EXT_AUTHZ_PROTO } from './proto.js';
-
-const LOADER_OPTIONS = { keepCase: true, longs: Number, bytes: Buffer, defaults: true, oneofs: true } as const;
-
-/** The Authorization service; its `.service` is what a server adds, and it constructs clients. */
-export function authorizationService(): grpc.ServiceClientConstructor {
-  const definition = fromJSON(protobuf.parse(EXT_AUTHZ_PROTO, { keepCase: true }).root.toJSON(), LOADER_OPTIONS);
-  return (grpc.loadPackageDefinition(definition) as any).envoy.service.auth.v3.Authorization;
-}
+import { authorizationService } from '../contracts/ext-authz.js';
 
 export interface GrpcServer {
   port: number;

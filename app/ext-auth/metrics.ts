@@ -5,13 +5,17 @@ export interface GateMetrics {
   decisions: Counter<'outcome'>;
   timeToDecision: Histogram<'outcome'>;
   checkLatency: Histogram<'verdict'>;
+  batchSize: Histogram;
 }
 
 /** One registry per server, so several servers in one process never share counters. */
-export function createMetrics(pendingNow: () => number): GateMetrics {
+export function createMetrics(now: { parkedHere(): number; writesWaiting(): number }): GateMetrics {
   const registry = new Registry();
   new Gauge({ name: 'hitl_pending_requests', help: 'Requests parked on this replica, waiting for a decision', registers: [registry], collect() {
-    this.set(pendingNow());
+    this.set(now.parkedHere());
+  } });
+  new Gauge({ name: 'hitl_store_writes_waiting', help: 'Changes to the queue and audit entries submitted and not yet committed', registers: [registry], collect() {
+    this.set(now.writesWaiting());
   } });
   return {
     registry,
@@ -28,6 +32,12 @@ export function createMetrics(pendingNow: () => number): GateMetrics {
       help: 'Check handling time for calls not parked (pass and deny)',
       labelNames: ['verdict'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'hitl_store_batch_size',
+      help: 'Changes committed together in one transaction',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers: [registry],
     }),
   };

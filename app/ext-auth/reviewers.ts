@@ -2,11 +2,17 @@
  * Who is calling the admin API. A reviewer proves who they are with a bearer token whose
  * SHA-256 is listed in the tokens file (so the file holds no secret), or, when explicitly
  * enabled, through an identity header set by a trusted authenticating proxy.
+ *
+ * The Slack bridge (`hitl ui --slack-…`) is the one caller that acts for someone else: its
+ * entry says `"slackBridge": true`, it names the Slack user whose signed click it verified,
+ * and the reviewer whose entry lists that user under `slack` is who decides. The mapping lives
+ * here, beside the reviewers' groups, so nothing from Slack's payload but the user id counts.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { MiddlewareHandler } from 'hono';
 import { ConfigError } from '../shared/flags.js';
+import { SLACK_USER_HEADER } from '../contracts/slack-bridge.js';
 import { nameKey } from '../shared/names.js';
 
 export interface Reviewer {
@@ -16,7 +22,13 @@ export interface Reviewer {
 
 interface TokenEntry extends Reviewer {
   sha256: Buffer;
+  /** The Slack user id (U… or W…) whose clicks in Slack are this reviewer's decisions. */
+  slack?: string;
+  /** This token is the Slack bridge's: it may act for the reviewer a Slack user id maps to. */
+  slackBridge: boolean;
 }
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,30}$/;
 
 export interface ReviewerAuthOptions {
   tokensFile?: string;
@@ -48,7 +60,13 @@ export function loadTokens(path: string): TokenEntry[] {
       typeof entry.sha256 === 'string' &&
       /^[0-9a-f]{64}$/i.test(entry.sha256);
     if (!ok) throw new ConfigError('tokens-file', `entry ${i} of ${path} needs name, groups (strings) and sha256 (64 hex digits)`);
-    return { name: entry.name, groups: entry.groups, sha256: Buffer.from(entry.sha256, 'hex') };
+    if (entry.slack !== undefined && !(typeof entry.slack === 'string' && SLACK_USER_ID.test(entry.slack))) {
+      throw new ConfigError('tokens-file', `entry ${i} of ${path}: "slack" must be a Slack user id such as U012AB3CD`);
+    }
+    if (entry.slackBridge !== undefined && typeof entry.slackBridge !== 'boolean') {
+      throw new ConfigError('tokens-file', `entry ${i} of ${path}: "slackBridge" must be true or false`);
+    }
+    return { name: entry.name, groups: entry.groups, sha256: Buffer.from(entry.sha256, 'hex'), slack: entry.slack, slackBridge: entry.slackBridge === true };
   });
   const byKey = new Map<string, string>();
   for (const { name } of entries) {
@@ -58,11 +76,14 @@ export function loadTokens(path: string): TokenEntry[] {
     }
     byKey.set(nameKey(name), name);
   }
+  const bySlack = new Map<string, string>();
+  for (const { name, slack } of entries) {
+    if (slack === undefined) continue;
+    const earlier = bySlack.get(slack);
+    if (earlier !== undefined) throw new ConfigError('tokens-file', `${path} maps Slack user ${slack} to both ${JSON.stringify(earlier)} and ${JSON.stringify(name)}`);
+    bySlack.set(slack, name);
+  }
   return entries;
-}
-
-export function sha256Hex(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 /**
@@ -111,21 +132,30 @@ export function requireReviewer(options: ReviewerAuthOptions): MiddlewareHandler
   const tokens = options.tokensFile ? new TokensFile(options.tokensFile, options.onTokensChanged) : undefined;
   const identityHeader = options.identityHeader?.toLowerCase();
   return async (c, next) => {
-    const reviewer = fromBearer(c.req.header('authorization'), tokens?.current() ?? []) ?? fromProxy(c.req.raw.headers, identityHeader, options.groupsHeader);
+    const listed = tokens?.current() ?? [];
+    const entry = fromBearer(c.req.header('authorization'), listed);
+    const reviewer = entry ? { name: entry.name, groups: entry.groups } : fromProxy(c.req.raw.headers, identityHeader, options.groupsHeader);
     if (!reviewer) {
       return c.json({ error: 'a reviewer credential is required' }, 401, { 'www-authenticate': 'Bearer realm="hitl"' });
     }
-    c.set('reviewer', reviewer);
+    const slackUser = c.req.header(SLACK_USER_HEADER);
+    if (slackUser === undefined) {
+      c.set('reviewer', reviewer);
+      return next();
+    }
+    if (!entry?.slackBridge) return c.json({ error: `only the Slack bridge's token may send ${SLACK_USER_HEADER}` }, 403);
+    const mapped = listed.find((t) => t.slack === slackUser);
+    if (!mapped) return c.json({ error: `Slack user ${slackUser} is not mapped to a reviewer, so cannot decide here; ask for a "slack" entry in the reviewers' tokens file` }, 403);
+    c.set('reviewer', { name: mapped.name, groups: mapped.groups });
     await next();
   };
 }
 
-function fromBearer(header: string | undefined, tokens: TokenEntry[]): Reviewer | undefined {
+function fromBearer(header: string | undefined, tokens: TokenEntry[]): TokenEntry | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   if (!match) return undefined;
   const digest = createHash('sha256').update(match[1]).digest();
-  const entry = tokens.find((t) => timingSafeEqual(t.sha256, digest));
-  return entry && { name: entry.name, groups: entry.groups };
+  return tokens.find((t) => timingSafeEqual(t.sha256, digest));
 }
 
 function fromProxy(headers: Headers, identityHeader: string | undefined, groupsHeader: string): Reviewer | undefined {

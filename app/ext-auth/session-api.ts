@@ -5,7 +5,8 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { REVIEWER_SESSION_HEADER, type OpenedSession, type SessionLimits } from '../contracts/reviewer-session.js';
-import { sha256Hex, type Reviewer } from './reviewers.js';
+import { tokenSha256Hex } from '../contracts/reviewer-tokens.js';
+import type { Reviewer } from './reviewers.js';
 import type { ReviewerSessions } from './sessions.js';
 
 type Env = { Variables: { reviewer: Reviewer } };
@@ -18,7 +19,7 @@ const STREAM_CHECK_MS = 5_000;
 /** What the session is bound to: the bearer token's SHA-256, or the proxy-vouched name. */
 function credentialOf(c: Context<Env>): string {
   const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-  return bearer ? `token:${sha256Hex(bearer[1])}` : `proxy:${c.get('reviewer').name}`;
+  return bearer ? `token:${tokenSha256Hex(bearer[1])}` : `proxy:${c.get('reviewer').name}`;
 }
 
 const ended = (c: Context) => c.json({ error: 'this session has ended; sign in again' }, 401, { 'www-authenticate': 'Bearer realm="hitl"' });

@@ -1,60 +1,15 @@
 /**
  * Durable state of the gate: the requests and the audit chain, in SQL that runs unchanged on
  * the embedded engine and on PostgreSQL. Every state change and its audit entry commit in one
- * transaction, and a request leaves `pending` only through a conditional update, so a
- * decision is applied exactly once.
+ * transaction (a batch of the group-commit writer), and a request leaves `pending` only
+ * through a conditional update, so a decision is applied exactly once.
  */
 import type { Sql, SqlSession } from '../shared/sql.js';
-import { GENESIS, chainHash, type AuditEntry, type ChainedEntry } from './audit.js';
-import type { ToolCall } from './classify.js';
+import type { ChainedEntry } from './audit.js';
+import { EVERYONE, PendingCounts, RefusalLedger, floodProblem, scopeOf, type FloodLimits } from './flood.js';
+import { GroupCommit, type BatchSession } from './group-commit.js';
+import type { ApprovalRequest, ChangeType, QueueChange, Status } from '../contracts/admin-api.js';
 import { nameKey, sameName } from '../shared/names.js';
-
-export type Status = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'abandoned';
-
-/** Every way a request can end; what the history lists and filters by. */
-export const ENDED_STATUSES: readonly Status[] = ['approved', 'rejected', 'timed_out', 'abandoned'];
-
-export interface Approval {
-  reviewer: string;
-  reason: string;
-  at: string;
-}
-
-export interface ApprovalRequest {
-  id: string;
-  receivedAt: string;
-  expiresAt: string;
-  method: string;
-  path: string;
-  rpcMethod: string;
-  /** The first call's tool and arguments; `calls` lists every call of a batch. */
-  toolName: string;
-  toolArgs: Record<string, unknown>;
-  calls: ToolCall[];
-  requester: string | null;
-  callerAgent: string | null;
-  gate: string;
-  reviewerGroup: string;
-  approvalsRequired: number;
-  approvals: Approval[];
-  /** Headers with credentials removed. */
-  headers: Record<string, string>;
-  body: string;
-  status: Status;
-  decidedAt: string | null;
-  decidedBy: string | null;
-  reason: string | null;
-  /** Same requester, gate and canonical calls ⇒ same key: identical calls share one request. */
-  callKey: string;
-  /** Callers held on this request right now (identical calls join it). */
-  waiting: number;
-  /** When the last held caller was answered "waiting" and let go (a caller held since, by joining, counts in `waiting`). */
-  callerStoppedAt: string | null;
-  /** How long an approval given after the callers stopped waiting lets the same call through once. */
-  grantTtlSeconds: number;
-  /** The single-use pass an approval became because nobody was held any more. */
-  grant: { until: string; usedAt: string | null } | null;
-}
 
 /** What became of one arriving call: a new request, or one the gate already knows. */
 export type Arrival =
@@ -62,7 +17,9 @@ export type Arrival =
   /** An identical call was rejected within the grant TTL: the same rejection, at once. */
   | { kind: 'replayed_rejection'; request: ApprovalRequest }
   /** An identical call was approved after its caller stopped waiting: this call uses that approval. */
-  | { kind: 'grant_used'; request: ApprovalRequest };
+  | { kind: 'grant_used'; request: ApprovalRequest }
+  /** Parking it would break a flood limit; `reason` says which. */
+  | { kind: 'flooded'; reason: string };
 
 export class DecisionError extends Error {
   constructor(readonly status: 403 | 404 | 409 | 410, message: string) {
@@ -70,12 +27,7 @@ export class DecisionError extends Error {
   }
 }
 
-export class FloodError extends Error {}
-
-export interface FloodLimits {
-  perRequester: number;
-  overall: number;
-}
+export type { FloodLimits };
 
 /** Serialises audit appends so the chain stays one line even with several writers. */
 const AUDIT_LOCK = 72_410_002;
@@ -83,18 +35,76 @@ const AUDIT_LOCK = 72_410_002;
 const CHANGES = 'hitl_changes';
 /** 2 added hitl_pending_counts; 3 added call_key. */
 const SCHEMA_VERSION = 3;
-/** The row of hitl_pending_counts that counts every pending request. */
-const EVERYONE = '*';
+/** How old the in-memory counts may be before a refusal reads them again from the store (other replicas end requests too). */
+const COUNTS_FRESH_MS = 1000;
 
-/** `joined`: another identical call waits on it; `deferred`: its callers stopped waiting, it stays queued. */
-export type ChangeType = 'parked' | 'approval' | 'joined' | 'deferred' | Exclude<Status, 'pending'>;
-export interface QueueChange {
-  type: ChangeType;
-  id: string;
-}
+/** Most changes committed in one transaction. */
+const MAX_BATCH = 256;
+/** The lane of the gate's own work (timeouts, callers leaving, sweeps). */
+const GATE_LANE = 'gate';
 
 export class ApprovalStore {
-  constructor(private readonly sql: Sql) {}
+  private readonly writer: GroupCommit;
+  private readonly counts = new PendingCounts();
+  private readonly refusals: RefusalLedger;
+
+  constructor(
+    private readonly sql: Sql,
+    onCommit?: (batchSize: number) => void,
+  ) {
+    this.writer = new GroupCommit(sql, { auditLock: AUDIT_LOCK, channel: CHANGES, maxBatch: MAX_BATCH, onCommit });
+    this.refusals = new RefusalLedger((take) => {
+      let tally: ReturnType<typeof take> | null = null;
+      this.writer
+        .submit(GATE_LANE, async (tx) => {
+          // Taken once: a batch run again writes the same tally.
+          tally ??= take();
+          if (tally) {
+            const { requester, ...detail } = tally;
+            tx.audit({ event: 'flood_denied', requestId: null, actor: requester, detail });
+          }
+        })
+        .catch(() => {
+          // The refusals were answered and counted in the metrics; only their audit summary is lost.
+        });
+    });
+  }
+
+  /**
+   * Why `request` would be refused by the flood limits, judged on this process's copy of the
+   * counts (read again from the store when it may be stale); null when the store must decide:
+   * within the limits, or identical to a call of `since` or later it may join. Costs no write.
+   */
+  async floodRefusal(request: ApprovalRequest, limits: FloodLimits, since: string): Promise<string | null> {
+    const sinceMs = Date.parse(since);
+    const judge = () => (this.counts.knows(request.callKey, sinceMs) ? null : this.counts.problem(request.requester, limits));
+    if (!judge()) return null;
+    if (this.counts.staleAfter(COUNTS_FRESH_MS)) await this.refreshCounts(since);
+    return judge();
+  }
+
+  private refreshCounts(since: string): Promise<void> {
+    return this.writer.submit(GATE_LANE, async (tx) => {
+      const rows = await readCounts(tx);
+      const keys = await recentKeys(tx, since);
+      tx.afterCommit(() => this.counts.replace(rows, keys));
+    });
+  }
+
+  /** Notes one flood refusal for the audit, which records them per requester in aggregate. */
+  refused(requester: string | null, reason: string, tool: string): void {
+    this.refusals.refused(requester, reason, tool);
+  }
+
+  /** Changes submitted and not yet committed. */
+  get writesWaiting(): number {
+    return this.writer.waiting;
+  }
+
+  /** Resolves when every change submitted so far has committed or failed. */
+  settled(): Promise<void> {
+    return this.writer.idle();
+  }
 
   async init(): Promise<void> {
     await this.sql.transaction(async (tx) => {
@@ -112,6 +122,8 @@ export class ApprovalStore {
       await tx.query(`CREATE TABLE IF NOT EXISTS hitl_schema_version (version int PRIMARY KEY)`);
       await tx.query(`INSERT INTO hitl_schema_version (version) VALUES ($1) ON CONFLICT DO NOTHING`, [SCHEMA_VERSION]);
       await rebuildPendingCounts(tx);
+      // Keys are read at the first refusal, which knows how far back a call can matter.
+      this.counts.replace(await readCounts(tx), null);
     });
   }
 
@@ -139,8 +151,7 @@ export class ApprovalStore {
          SELECT 1 FROM hitl_replicas p WHERE p.id = r.holder AND p.heartbeat_at > now() - make_interval(secs => $1))`,
       [silenceMs / 1000],
     );
-    const abandoned: string[] = [];
-    for (const { id } of rows) if (await this.finish(id, 'abandoned', 'the ext-auth replica holding the call stopped')) abandoned.push(id);
+    const abandoned = await this.finishAll(rows.map((r) => r.id), 'abandoned', 'the ext-auth replica holding the call stopped');
     await this.sql.query(`DELETE FROM hitl_replicas WHERE heartbeat_at < now() - make_interval(secs => $1)`, [silenceMs / 1000]);
     return abandoned;
   }
@@ -149,9 +160,7 @@ export class ApprovalStore {
   async abandonLeftovers(reason: string): Promise<string[]> {
     // A request whose callers had already been told to come back stays queued until it expires.
     const { rows } = await this.sql.query<{ id: string }>(`SELECT id FROM hitl_requests WHERE status = 'pending' AND holder IS NOT NULL`);
-    const abandoned: string[] = [];
-    for (const { id } of rows) if (await this.finish(id, 'abandoned', reason)) abandoned.push(id);
-    return abandoned;
+    return this.finishAll(rows.map((r) => r.id), 'abandoned', reason);
   }
 
   /**
@@ -161,8 +170,7 @@ export class ApprovalStore {
    * as a new request, within the flood limits. `since`: how far back a decision can matter.
    */
   async arrive(request: ApprovalRequest, limits: FloodLimits, holder: string, since: string): Promise<Arrival> {
-    return this.sql.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+    return this.writer.submit(scopeOf(request.requester), async (tx) => {
       const { rows } = await tx.query<{ data: ApprovalRequest }>(
         `SELECT data FROM hitl_requests WHERE call_key = $1 AND received_at >= $2 AND status IN ('pending', 'approved', 'rejected') ORDER BY received_at DESC`,
         [request.callKey, since],
@@ -173,46 +181,42 @@ export class ApprovalStore {
       if (pending) {
         pending.waiting += 1;
         await save(tx, pending, holder);
-        await appendAudit(tx, { event: 'joined', requestId: pending.id, actor: request.requester, detail: { waiting: pending.waiting } });
-        await notify(tx, { type: 'joined', id: pending.id });
+        tx.audit({ event: 'joined', requestId: pending.id, actor: request.requester, detail: { waiting: pending.waiting } });
+        notify(tx, { type: 'joined', id: pending.id });
         return { kind: 'joined', request: pending };
       }
       const latest = known.filter((r) => r.decidedAt).sort((a, b) => Date.parse(b.decidedAt!) - Date.parse(a.decidedAt!))[0];
       if (latest?.status === 'rejected' && Date.parse(latest.decidedAt!) + latest.grantTtlSeconds * 1000 > now.getTime()) {
-        await appendAudit(tx, { event: 'replayed_rejection', requestId: latest.id, actor: request.requester, detail: { reason: latest.reason, by: latest.decidedBy } });
+        tx.audit({ event: 'replayed_rejection', requestId: latest.id, actor: request.requester, detail: { reason: latest.reason, by: latest.decidedBy } });
         return { kind: 'replayed_rejection', request: latest };
       }
       if (latest?.status === 'approved' && latest.grant && !latest.grant.usedAt && Date.parse(latest.grant.until) > now.getTime()) {
         latest.grant.usedAt = now.toISOString();
         await save(tx, latest);
-        await appendAudit(tx, { event: 'grant_used', requestId: latest.id, actor: request.requester, detail: { approvedBy: latest.decidedBy } });
+        tx.audit({ event: 'grant_used', requestId: latest.id, actor: request.requester, detail: { approvedBy: latest.decidedBy } });
         return { kind: 'grant_used', request: latest };
       }
-      await this.insert(tx, request, limits, holder);
+      // The store's counts are the authority: another replica may have parked calls meanwhile.
+      const counts = new Map(await readCounts(tx, [EVERYONE, scopeOf(request.requester)]));
+      const flooded = floodProblem((scope) => counts.get(scope) ?? 0, request.requester, limits);
+      if (flooded) return { kind: 'flooded', reason: flooded };
+      await insert(tx, request, holder);
+      await this.countPending(tx, request.requester, +1);
+      tx.afterCommit(() => this.counts.sawKey(request.callKey, Date.parse(request.receivedAt)));
       return { kind: 'parked', request };
     });
   }
 
-  private async insert(tx: SqlSession, request: ApprovalRequest, limits: FloodLimits, holder: string): Promise<void> {
-    const { overall, mine } = await pendingCounts(tx, request.requester);
-    if (overall >= limits.overall) throw new FloodError(`too many requests waiting for review (${overall}); try later`);
-    if (mine >= limits.perRequester) throw new FloodError(`${request.requester ?? 'this caller'} already has ${mine} requests waiting for review`);
-    await tx.query(`INSERT INTO hitl_requests (id, status, requester, received_at, data, holder, call_key) VALUES ($1, 'pending', $2, $3, $4, $5, $6)`, [
-      request.id,
-      request.requester,
-      request.receivedAt,
-      JSON.stringify(request),
-      holder,
-      request.callKey,
-    ]);
-    await countPending(tx, request.requester, +1);
-    await notify(tx, { type: 'parked', id: request.id });
-    await appendAudit(tx, {
-      event: 'parked',
-      requestId: request.id,
-      actor: request.requester,
-      detail: { gate: request.gate, path: request.path, calls: request.calls.map((call) => ({ tool: call.name, args: call.args })) },
-    });
+  /** Keeps the store's counts and, once committed, this process's copy. */
+  private async countPending(tx: BatchSession, requester: string | null, delta: 1 | -1): Promise<void> {
+    await countPending(tx, requester, delta);
+    tx.afterCommit(() => this.counts.add(requester, delta));
+  }
+
+  /** Ends every request of `ids` still pending, in as few batches as the writer makes; returns those it ended. */
+  private async finishAll(ids: string[], status: 'timed_out' | 'abandoned', reason: string): Promise<string[]> {
+    const ended = await Promise.all(ids.map((id) => this.finish(id, status, reason)));
+    return ids.filter((_, i) => ended[i]);
   }
 
   /**
@@ -222,30 +226,29 @@ export class ApprovalStore {
    * request as it is now; one already decided is returned as decided, for the caller to take.
    */
   async stopWaiting(id: string, why: 'hold_ended' | 'abandoned', reason: string): Promise<ApprovalRequest | null> {
-    return this.sql.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+    return this.writer.submit(GATE_LANE, async (tx) => {
       const request = await load(tx, id, true);
       if (!request || request.status !== 'pending') return request;
       request.waiting = Math.max(0, (request.waiting ?? 1) - 1);
       const now = new Date().toISOString();
       if (request.waiting > 0) {
         await save(tx, request);
-        await appendAudit(tx, { event: why === 'abandoned' ? 'caller_left' : 'hold_ended', requestId: id, actor: null, detail: { reason, waiting: request.waiting } });
-        await notify(tx, { type: 'joined', id });
+        tx.audit({ event: why === 'abandoned' ? 'caller_left' : 'hold_ended', requestId: id, actor: null, detail: { reason, waiting: request.waiting } });
+        notify(tx, { type: 'joined', id });
         return request;
       }
       if (why === 'abandoned' && request.callerStoppedAt === null) {
         settle(request, 'abandoned', null, reason, now);
         await save(tx, request, null);
-        await countPending(tx, request.requester, -1);
-        await appendAudit(tx, { event: 'abandoned', requestId: id, actor: null, detail: { reason } });
-        await notify(tx, { type: 'abandoned', id });
+        await this.countPending(tx, request.requester, -1);
+        tx.audit({ event: 'abandoned', requestId: id, actor: null, detail: { reason } });
+        notify(tx, { type: 'abandoned', id });
         return request;
       }
       request.callerStoppedAt = now;
       await save(tx, request, null);
-      await appendAudit(tx, { event: 'deferred', requestId: id, actor: null, detail: { reason } });
-      await notify(tx, { type: 'deferred', id });
+      tx.audit({ event: 'deferred', requestId: id, actor: null, detail: { reason } });
+      notify(tx, { type: 'deferred', id });
       return request;
     });
   }
@@ -255,21 +258,18 @@ export class ApprovalStore {
     const { rows } = await this.sql.query<{ id: string }>(
       `SELECT id FROM hitl_requests WHERE status = 'pending' AND holder IS NULL AND (data->>'expiresAt')::timestamptz <= now()`,
     );
-    const expired: string[] = [];
-    for (const { id } of rows) if (await this.finish(id, 'timed_out', 'nobody decided before it expired')) expired.push(id);
-    return expired;
+    return this.finishAll(rows.map((r) => r.id), 'timed_out', 'nobody decided before it expired');
   }
 
   /** Applies one reviewer's decision. Returns the request after it; throws DecisionError when refused. */
   async decide(id: string, reviewer: { name: string; groups: string[] }, approved: boolean, reason: string): Promise<ApprovalRequest> {
-    const outcome = await this.sql.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+    const outcome = await this.writer.submit(`reviewer:${nameKey(reviewer.name)}`, async (tx) => {
       const request = await load(tx, id, true);
       if (!request) return new DecisionError(404, `no request ${id}`);
       if (request.status === 'timed_out' || request.status === 'abandoned') return new DecisionError(410, `request ${id} is ${request.status.replace('_', ' ')}`);
       if (request.status !== 'pending') return new DecisionError(409, `request ${id} was already ${request.status}`);
-      const refuse = async (status: 403 | 409, problem: string) => {
-        await appendAudit(tx, { event: 'decision_refused', requestId: id, actor: reviewer.name, detail: { approved, reason, problem } });
+      const refuse = (status: 403 | 409, problem: string) => {
+        tx.audit({ event: 'decision_refused', requestId: id, actor: reviewer.name, detail: { approved, reason, problem } });
         return new DecisionError(status, problem);
       };
       if (request.requester !== null && sameName(request.requester, reviewer.name)) return refuse(403, 'a requester cannot decide their own request');
@@ -286,14 +286,14 @@ export class ApprovalStore {
         request.grant = { until: new Date(Date.parse(now) + request.grantTtlSeconds * 1000).toISOString(), usedAt: null };
       }
       await save(tx, request);
-      if (request.status !== 'pending') await countPending(tx, request.requester, -1);
-      await appendAudit(tx, {
+      if (request.status !== 'pending') await this.countPending(tx, request.requester, -1);
+      tx.audit({
         event: approved ? (enough ? 'approved' : 'approval_recorded') : 'rejected',
         requestId: id,
         actor: reviewer.name,
         detail: { reason, approvals: request.approvals.length, required: request.approvalsRequired, ...(request.grant ? { grantUntil: request.grant.until } : {}) },
       });
-      await notify(tx, { type: request.status === 'pending' ? 'approval' : (request.status as ChangeType), id });
+      notify(tx, { type: request.status === 'pending' ? 'approval' : (request.status as ChangeType), id });
       return request;
     });
     if (outcome instanceof DecisionError) throw outcome;
@@ -302,24 +302,21 @@ export class ApprovalStore {
 
   /** Ends a pending request as timed out or abandoned; false when it had already left pending. */
   async finish(id: string, status: 'timed_out' | 'abandoned', reason: string): Promise<boolean> {
-    return this.sql.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+    return this.writer.submit(GATE_LANE, async (tx) => {
       const request = await load(tx, id, true);
       if (!request || request.status !== 'pending') return false;
       settle(request, status, null, reason, new Date().toISOString());
       await save(tx, request);
-      await countPending(tx, request.requester, -1);
-      await appendAudit(tx, { event: status, requestId: id, actor: null, detail: { reason } });
-      await notify(tx, { type: status, id });
+      await this.countPending(tx, request.requester, -1);
+      tx.audit({ event: status, requestId: id, actor: null, detail: { reason } });
+      notify(tx, { type: status, id });
       return true;
     });
   }
 
+  /** Appends one audit entry; `actor` names the lane it waits in. */
   async record(event: string, requestId: string | null, actor: string | null, detail: Record<string, unknown>): Promise<void> {
-    await this.sql.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-      await appendAudit(tx, { event, requestId, actor, detail });
-    });
+    await this.writer.submit(scopeOf(actor), async (tx) => tx.audit({ event, requestId, actor, detail }));
   }
 
   get(id: string): Promise<ApprovalRequest | null> {
@@ -399,9 +396,6 @@ async function save(tx: SqlSession, request: ApprovalRequest, holder?: string | 
  * times as long as the first), so the counts are kept in a table, changed in the transaction
  * that parks or ends a request, and rebuilt from the requests whenever a replica starts.
  */
-/** One requester's scope whatever the spelling of their name (names.ts). */
-const scopeOf = (requester: string | null) => (requester === null ? 'anonymous' : `requester:${nameKey(requester)}`);
-
 async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
   await tx.query(`CREATE TABLE IF NOT EXISTS hitl_pending_counts (scope text PRIMARY KEY, n int NOT NULL)`);
   await tx.query(`DELETE FROM hitl_pending_counts`);
@@ -416,13 +410,24 @@ async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
   for (const [scope, n] of counts) await tx.query(`INSERT INTO hitl_pending_counts (scope, n) VALUES ($1, $2)`, [scope, n]);
 }
 
-async function pendingCounts(tx: SqlSession, requester: string | null): Promise<{ overall: number; mine: number }> {
-  const { rows } = await tx.query<{ scope: string; n: number }>(`SELECT scope, n FROM hitl_pending_counts WHERE scope IN ($1, $2)`, [EVERYONE, scopeOf(requester)]);
-  const count = (scope: string) => rows.find((r) => r.scope === scope)?.n ?? 0;
-  return { overall: count(EVERYONE), mine: count(scopeOf(requester)) };
+/** The call keys of requests an arriving call could still meet, with when each latest arrived. */
+async function recentKeys(tx: SqlSession, since: string): Promise<[string, number][]> {
+  const { rows } = await tx.query<{ call_key: string; at: number }>(
+    `SELECT call_key, (extract(epoch FROM max(received_at)) * 1000)::float8 AS at FROM hitl_requests WHERE received_at >= $1 AND status IN ('pending', 'approved', 'rejected') GROUP BY call_key`,
+    [since],
+  );
+  return rows.map((r) => [r.call_key, r.at]);
 }
 
-/** Callers hold AUDIT_LOCK, as for every other change to the queue. */
+/** The counts of `scopes`, or of every scope. */
+async function readCounts(tx: SqlSession, scopes?: string[]): Promise<[string, number][]> {
+  const { rows } = scopes
+    ? await tx.query<{ scope: string; n: number }>(`SELECT scope, n FROM hitl_pending_counts WHERE scope = ANY($1::text[])`, [scopes])
+    : await tx.query<{ scope: string; n: number }>(`SELECT scope, n FROM hitl_pending_counts`);
+  return rows.map((r) => [r.scope, r.n]);
+}
+
+/** Runs inside a batch, which holds AUDIT_LOCK, as for every other change to the queue. */
 async function countPending(tx: SqlSession, requester: string | null, delta: 1 | -1): Promise<void> {
   await tx.query(
     `INSERT INTO hitl_pending_counts (scope, n) VALUES ($1, $3), ($2, $3)
@@ -431,15 +436,24 @@ async function countPending(tx: SqlSession, requester: string | null, delta: 1 |
   );
 }
 
-async function notify(tx: SqlSession, change: QueueChange): Promise<void> {
-  await tx.query(`SELECT pg_notify($1, $2)`, [CHANGES, JSON.stringify(change)]);
+function notify(tx: BatchSession, change: QueueChange): void {
+  tx.notify(JSON.stringify(change));
 }
 
-/** Callers hold AUDIT_LOCK, so reading the tip and appending after it cannot interleave. */
-async function appendAudit(tx: SqlSession, fields: Omit<AuditEntry, 'at'>): Promise<void> {
-  const tip = await tx.query<{ seq: number; hash: string }>(`SELECT seq::int AS seq, hash FROM hitl_audit ORDER BY seq DESC LIMIT 1`);
-  const prevHash = tip.rows[0]?.hash ?? GENESIS;
-  const seq = (tip.rows[0]?.seq ?? 0) + 1;
-  const entry = JSON.stringify({ at: new Date().toISOString(), ...fields });
-  await tx.query(`INSERT INTO hitl_audit (seq, entry, prev_hash, hash) VALUES ($1, $2, $3, $4)`, [seq, entry, prevHash, chainHash(prevHash, entry)]);
+async function insert(tx: BatchSession, request: ApprovalRequest, holder: string): Promise<void> {
+  await tx.query(`INSERT INTO hitl_requests (id, status, requester, received_at, data, holder, call_key) VALUES ($1, 'pending', $2, $3, $4, $5, $6)`, [
+    request.id,
+    request.requester,
+    request.receivedAt,
+    JSON.stringify(request),
+    holder,
+    request.callKey,
+  ]);
+  notify(tx, { type: 'parked', id: request.id });
+  tx.audit({
+    event: 'parked',
+    requestId: request.id,
+    actor: request.requester,
+    detail: { gate: request.gate, path: request.path, calls: request.calls.map((call) => ({ tool: call.name, args: call.args })) },
+  });
 }

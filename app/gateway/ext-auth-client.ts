@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { authorizationService } from '../ext-auth/grpc.js';
+import { authorizationService } from '../contracts/ext-authz.js';
 
 export type AuthDecision =
   | { allowed: true; headers: [string, string][]; removeHeaders: string[] }

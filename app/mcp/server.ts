@@ -3,6 +3,8 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { endpoints, findTool, type EndpointName } from '../catalogue.js';
+import { REQUESTER_HEADER } from '../contracts/headers.js';
+import { MIGRATION_PLAN_PATH } from '../contracts/migration-plan.js';
 import type { BoundCall } from '../contracts/tool-call.js';
 import { allowHosts } from '../shared/host-check.js';
 import { withOps, type OpsOptions } from '../shared/http.js';
@@ -20,7 +22,7 @@ export interface McpAppOptions {
   approvalKeys: ApprovalKeys;
 }
 
-const OPERATIONAL_PATHS = ['/healthz', '/readyz', '/migrations/plan', '/state'];
+const OPERATIONAL_PATHS = ['/healthz', '/readyz', MIGRATION_PLAN_PATH, '/state'];
 
 /**
  * The whole server: the MCP app with the operational endpoints, behind a guard that answers
@@ -51,9 +53,9 @@ export function mcpApp({ db, allowedHosts, approvalKeys }: McpAppOptions): Hono 
     );
   }
 
-  app.get('/migrations/plan', async (c) => {
+  app.get(MIGRATION_PLAN_PATH, async (c) => {
     const to = c.req.query('to');
-    if (!to) return c.json({ error: 'query parameter "to" is required, e.g. /migrations/plan?to=v3' }, 400);
+    if (!to) return c.json({ error: `query parameter "to" is required, e.g. ${MIGRATION_PLAN_PATH}?to=v3` }, 400);
     try {
       return c.json(await db.plan(to));
     } catch (err) {
@@ -86,7 +88,7 @@ async function handleMcp(c: Context, endpoint: EndpointName, db: OrdersDatabase,
           if (!sent || sent.name !== tool.name) throw new ToolError(`cannot tell which call request ${JSON.stringify(extra.requestId)} is; nothing was run`);
           const proven = await checkApprovals(approvalKeys, entry.tier, sent, c.req.raw.headers);
           const call: CallContext = {
-            requestedBy: requesterOf(proven, c.req.header('x-user-id')),
+            requestedBy: requesterOf(proven, c.req.header(REQUESTER_HEADER)),
             approval: proven.platform && { id: proven.platform.approvalId, approvers: proven.platform.approvers },
             userApproval: proven.user && { id: proven.user.approvalId, approvers: proven.user.approvers },
           };

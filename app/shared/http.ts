@@ -1,5 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Env } from 'hono';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from './log.js';
@@ -28,7 +28,7 @@ export interface OpsOptions {
  * Wraps a service's app with what every HTTP subcommand has: `/healthz`, `/readyz` and one
  * structured log line per request.
  */
-export function withOps(app: Hono, { log, ready }: OpsOptions): Hono {
+export function withOps<E extends Env>(app: Hono<E>, { log, ready }: OpsOptions): Hono {
   const root = new Hono();
   root.use(async (c, next) => {
     const started = performance.now();

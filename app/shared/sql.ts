@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { Backoff } from './backoff.js';
 
 export interface QueryResult<Row> {
   rows: Row[];
@@ -160,18 +161,19 @@ async function listenPostgres(
   const reconnect = (lost: pg.Client) => {
     if (stopped || client !== lost || retry) return;
     client = undefined;
-    const attempt = (delayMs: number) => {
+    const backoff = new Backoff(250, 5_000);
+    const attempt = () => {
       retry = setTimeout(async () => {
         try {
           await connect();
           retry = undefined;
           onReconnect?.();
         } catch {
-          attempt(Math.min(delayMs * 2, 5000));
+          attempt();
         }
-      }, delayMs);
+      }, backoff.next());
     };
-    attempt(250);
+    attempt();
   };
   await connect();
   return async () => {

@@ -3,24 +3,9 @@
  * token, or the identity an authenticating proxy vouched for, is forwarded on every call.
  */
 import { REVIEWER_SESSION_HEADER, type OpenedSession, type SessionLimits } from '../contracts/reviewer-session.js';
-import type { ApprovalRequest, QueueChange, Status } from '../ext-auth/store.js';
+import { SLACK_USER_HEADER } from '../contracts/slack-bridge.js';
+import type { AdminErrorBody, ApprovalRequest, Decision, HistoryPage, HistoryQuery, PendingList, QueueChange, ReviewerIdentity } from '../contracts/admin-api.js';
 import type { Credential } from './session.js';
-
-export type { ApprovalRequest, QueueChange, Status };
-export { ENDED_STATUSES } from '../ext-auth/store.js';
-
-export interface ReviewerIdentity {
-  name: string;
-  groups: string[];
-}
-
-export interface HistoryQuery {
-  status?: Status;
-  requester?: string;
-  tool?: string;
-  offset?: number;
-  limit?: number;
-}
 
 /** A non-2xx answer from ext-auth, with its error message. */
 export class AdminError extends Error {
@@ -58,24 +43,25 @@ export class AdminClient {
   }
 
   async pending(as: Credential): Promise<ApprovalRequest[]> {
-    return (await this.json<{ pending: ApprovalRequest[] }>('/pending', as)).pending;
+    return (await this.json<PendingList>('/pending', as)).pending;
   }
 
   request(as: Credential, id: string): Promise<ApprovalRequest> {
     return this.json(`/requests/${encodeURIComponent(id)}`, as);
   }
 
-  history(as: Credential, query: HistoryQuery): Promise<{ items: ApprovalRequest[]; total: number; limit: number; offset: number }> {
+  history(as: Credential, query: HistoryQuery): Promise<HistoryPage> {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
     return this.json(`/history?${params}`, as);
   }
 
   async decide(as: Credential, id: string, approved: boolean, reason: string): Promise<void> {
+    const decision: Decision = { approved, reason };
     await this.call(`/decide/${encodeURIComponent(id)}`, as, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ approved, reason }),
+      body: JSON.stringify(decision),
     });
   }
 
@@ -107,6 +93,7 @@ export class AdminClient {
     if (as.kind === 'bearer') {
       headers.set('authorization', `Bearer ${as.token}`);
       if (as.session) headers.set(REVIEWER_SESSION_HEADER, as.session);
+      if (as.slackUser) headers.set(SLACK_USER_HEADER, as.slackUser);
     } else if (this.proxyHeaders) {
       headers.set(this.proxyHeaders.identity, as.name);
       headers.set(this.proxyHeaders.groups, as.groups.join(','));
@@ -114,7 +101,7 @@ export class AdminClient {
     const signal = timeout ? AbortSignal.any([AbortSignal.timeout(CALL_TIMEOUT_MS), ...(init.signal ? [init.signal] : [])]) : init.signal;
     const response = await fetch(`${this.baseUrl}${path}`, { ...init, headers, signal });
     if (!response.ok) {
-      const body = (await response.json().catch(() => ({}))) as { error?: string };
+      const body = (await response.json().catch(() => ({}))) as Partial<AdminErrorBody>;
       throw new AdminError(response.status, body.error ?? `ext-auth answered ${response.status}`);
     }
     return response;

@@ -1,3 +1,4 @@
+import { Hono } from 'hono';
 import { defineCommand } from '../shared/command.js';
 import { ConfigError, duration, port, text, url, type FlagValues } from '../shared/flags.js';
 import { listen, withOps } from '../shared/http.js';
@@ -8,6 +9,7 @@ import { MigrationPreviews } from './migration-preview.js';
 import { Notifier } from './notify.js';
 import { uiApp } from './server.js';
 import { SessionSealer } from './session.js';
+import { slackFromFlags } from './slack/setup.js';
 
 const MAX_SESSION_MS = 24 * 3600 * 1000;
 
@@ -27,10 +29,15 @@ export const uiCommand = defineCommand({
     notifyUrl: { help: 'POST a Slack-compatible message here for each new request', parse: url(), metavar: 'URL' },
     notifySecret: { help: 'HMAC key signing each notification (prefer HITL_NOTIFY_SECRET)', parse: text, metavar: 'SECRET' },
     notifyToken: { help: 'reviewer token the notifier reads the queue with (prefer HITL_NOTIFY_TOKEN)', parse: text, metavar: 'TOKEN' },
+    slackChannel: { help: 'post each new request to this Slack channel (id) with Approve and Reject buttons', parse: text, metavar: 'CHANNEL' },
+    slackBotTokenFile: { help: 'file holding the Slack app\'s bot token (xoxb-…) that posts and updates the messages', parse: text, metavar: 'FILE' },
+    slackSigningSecretFile: { help: 'file holding the Slack app\'s signing secret; clicks arrive at /slack/interactions signed with it', parse: text, metavar: 'FILE' },
+    slackBridgeTokenFile: { help: 'file holding the reviewer token the Slack bridge uses; its tokens-file entry says "slackBridge": true', parse: text, metavar: 'FILE' },
+    slackApiUrl: { help: 'Slack\'s Web API base URL', default: 'https://slack.com/api/', parse: url(), metavar: 'URL' },
   },
   async run(config, log) {
     const running = await startUi(config, log);
-    log.info({ url: running.url, extAuth: config.extAuthUrl, notifications: Boolean(config.notifyUrl) }, 'ui listening');
+    log.info({ url: running.url, extAuth: config.extAuthUrl, notifications: Boolean(config.notifyUrl), slackChannel: config.slackChannel }, 'ui listening');
     return running;
   },
 });
@@ -47,10 +54,12 @@ export async function startUi(config: UiConfig, log: Logger) {
   const proxy = config.identityHeader ? { identityHeader: config.identityHeader.toLowerCase(), groupsHeader: config.groupsHeader.toLowerCase() } : undefined;
   const admin = new AdminClient(config.extAuthUrl, proxy && { identity: proxy.identityHeader, groups: proxy.groupsHeader });
   if (!config.sessionSecret && !proxy) log.warn('no --session-secret: sign-ins last until this process stops, and replicas cannot share them');
+  const previews = new MigrationPreviews(config.mcpUrl);
+  const slack = slackFromFlags(config, { admin, previews, log });
   const shuttingDown = new AbortController();
   const app = uiApp({
     admin,
-    previews: new MigrationPreviews(config.mcpUrl),
+    previews,
     sealer: new SessionSealer(config.sessionSecret),
     assets: loadAssets(),
     sessionTtlMs: config.sessionTtl,
@@ -60,12 +69,16 @@ export async function startUi(config: UiConfig, log: Logger) {
     shutdown: shuttingDown.signal,
     log,
   });
-  const server = await listen(withOps(app, { log, ready: () => admin.ready() }), config.port, config.host);
+  // Slack's route first: its requests are signed by Slack, not by a reviewer's session.
+  const served = slack ? new Hono().route('/', slack.routes).route('/', app) : app;
+  const server = await listen(withOps(served, { log, ready: () => admin.ready() }), config.port, config.host);
   const notifier = config.notifyUrl ? startNotifier(config, admin, server.url, log) : undefined;
+  slack?.bridge.start();
   return {
     url: server.url,
     async close() {
       notifier?.stop();
+      slack?.bridge.stop();
       shuttingDown.abort();
       await server.close();
     },

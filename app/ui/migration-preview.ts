@@ -2,15 +2,9 @@
  * What a `run_migration` request would do, read from the MCP server's own plan endpoint so
  * the reviewer sees the exact SQL the tool will run, not a description of it.
  */
-import type { MigrationStep } from '../mcp/db/migrations.js';
+import { MIGRATION_PLAN_PATH, type MigrationPlan } from '../contracts/migration-plan.js';
 
-export interface MigrationPreview {
-  from: string;
-  to: string;
-  steps: MigrationStep[];
-}
-
-export type PreviewResult = { ok: true; plan: MigrationPreview } | { ok: false; problem: string };
+export type PreviewResult = { ok: true; plan: MigrationPlan } | { ok: false; problem: string };
 
 const TIMEOUT_MS = 2_000;
 
@@ -22,8 +16,8 @@ export class MigrationPreviews {
     if (!this.mcpUrl) return { ok: false, problem: 'no --mcp-url configured, so the SQL cannot be shown' };
     if (typeof target !== 'string') return { ok: false, problem: 'the request names no target version' };
     try {
-      const response = await fetch(`${this.mcpUrl}/migrations/plan?to=${encodeURIComponent(target)}`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-      const body = (await response.json()) as MigrationPreview & { error?: string };
+      const response = await fetch(`${this.mcpUrl}${MIGRATION_PLAN_PATH}?to=${encodeURIComponent(target)}`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+      const body = (await response.json()) as MigrationPlan & { error?: string };
       return response.ok ? { ok: true, plan: body } : { ok: false, problem: body.error ?? `the MCP server answered ${response.status}` };
     } catch (err) {
       return { ok: false, problem: `the MCP server could not be asked: ${(err as Error).message}` };

@@ -4,8 +4,10 @@
  * backoff, and delivered off to the side so a slow receiver never holds anything up.
  */
 import { createHmac } from 'node:crypto';
+import { Backoff, pause } from '../shared/backoff.js';
 import type { Logger } from '../shared/log.js';
-import { AdminError, type AdminClient, type ApprovalRequest } from './admin-client.js';
+import type { ApprovalRequest } from '../contracts/admin-api.js';
+import { AdminError, type AdminClient } from './admin-client.js';
 import type { Credential } from './session.js';
 
 export interface NotifierOptions {
@@ -58,11 +60,11 @@ export class Notifier {
 
   private async follow(): Promise<void> {
     const { admin, credential, log } = this.options;
-    let backoffMs = 500;
+    const backoff = new Backoff(500, 30_000);
     while (!this.stopped.signal.aborted) {
       try {
         for await (const item of admin.events(credential, this.stopped.signal)) {
-          backoffMs = 500;
+          backoff.reset();
           if (item === 'ready' || item.type !== 'parked') continue;
           this.enqueue(await admin.request(credential, item.id));
         }
@@ -71,8 +73,7 @@ export class Notifier {
         if (err instanceof AdminError && err.status === 401) log.error('the notifier credential was refused by ext-auth; check --notify-token');
         else log.warn({ err: (err as Error).message }, 'notifier lost the queue stream; reconnecting');
       }
-      await delay(backoffMs, this.stopped.signal);
-      backoffMs = Math.min(backoffMs * 2, 30_000);
+      await pause(backoff.next(), this.stopped.signal);
     }
   }
 
@@ -111,18 +112,8 @@ export class Notifier {
       } catch (err) {
         log.warn({ id: request.id, attempt, err: (err as Error).message }, 'notification failed');
       }
-      if (attempt < attempts) await delay(firstRetryMs * 2 ** (attempt - 1), this.stopped.signal);
+      if (attempt < attempts) await pause(firstRetryMs * 2 ** (attempt - 1), this.stopped.signal);
     }
     log.error({ id: request.id, attempts }, 'notification given up');
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -11,7 +11,8 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, 
  * How the UI proves to the ext-auth admin API who the reviewer is. A signed-in reviewer's
  * bearer credential also names their server-side session, which ext-auth checks on every call.
  */
-export type Credential = { kind: 'bearer'; token: string; session?: string } | { kind: 'proxy'; name: string; groups: string[] };
+/** `slackUser`: the Slack bridge's token acting for the reviewer that Slack user id maps to. */
+export type Credential = { kind: 'bearer'; token: string; session?: string; slackUser?: string } | { kind: 'proxy'; name: string; groups: string[] };
 
 export interface Session {
   /** Random per sign-in; what CSRF tokens are bound to. */

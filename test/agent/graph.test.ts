@@ -6,7 +6,7 @@ import { GatewayTools } from '../../app/agent/gateway-tools.js';
 import { buildGraph, type AgentGraph } from '../../app/agent/graph.js';
 import { offlineModel, planFor } from '../../app/agent/offline-model.js';
 import { createLogger } from '../../app/shared/log.js';
-import type { QueueChange } from '../../app/ext-auth/gate.js';
+import type { QueueChange } from '../../app/contracts/admin-api.js';
 import { admin, nextChange } from '../helpers/ext-auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 

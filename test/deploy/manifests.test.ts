@@ -6,10 +6,11 @@ import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { catalogue, needsUserApproval, type CatalogueEntry } from '../../app/catalogue.js';
 import { ByoAgent, existingGateway, GatedMcpServer, HitlPlatform, HitlStack } from '../../constructs/index.js';
-import { schemaValidator, type K8sObject } from '../helpers/schemas.js';
+import { onCrds, schemaValidator, type K8sObject } from '../helpers/schemas.js';
 import { find, image, label, only, synth } from './synth.js';
 
 const SNAPSHOT = 'test/deploy/__snapshots__/hitl-gates.k8s.yaml';
+const withCrds = onCrds(test);
 
 /** The first differing line with a few lines around it, marked - (snapshot) and + (now). */
 function firstDifference(expected: string, actual: string): string {
@@ -34,13 +35,13 @@ test('the synthesized manifests match the snapshot', () => {
   }
 });
 
-test('every object is valid against its upstream CRD or the Kubernetes schema', () => {
+withCrds('every object is valid against its upstream CRD or the Kubernetes schema', () => {
   const validate = schemaValidator();
   const problems = synth().flatMap((o) => validate(o).map((p) => `${label(o)}: ${p}`));
   assert.equal(problems, []);
 });
 
-test('the validator itself reports the object and the path of a mistake', () => {
+withCrds('the validator itself reports the object and the path of a mistake', () => {
   const validate = schemaValidator();
   const policy = only(synth(), 'AgentgatewayPolicy');
   const broken = structuredClone(policy);
@@ -174,17 +175,28 @@ test('a bring-your-own Gateway is used instead of creating one', () => {
   assert.ok(find(objects, 'RemoteMCPServer').every((r) => r.spec.url.startsWith('http://shared.edge.svc.cluster.local/')));
 });
 
-test('a second MCP server with its own gated tier is a few typed lines', () => {
+/** The stack with a second MCP server, billing, whose one tool needs two finance reviewers. */
+function twoServers(): K8sObject[] {
   const stack = new HitlStack(Testing.app(), 'two', { image });
   const billingTools: CatalogueEntry[] = [
     { name: 'refund_order', title: 'Refund', tier: 'both', description: 'Refund an order.', annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false } },
   ];
   new GatedMcpServer(stack, 'billing', { image, name: 'billing', namespace: 'billing', tools: billingTools, gate: stack.platform, approvalRule: { approvals: 2, reviewerGroup: 'finance' } });
-  const objects = Testing.synth(stack) as K8sObject[];
+  return Testing.synth(stack) as K8sObject[];
+}
+
+test('a second MCP server with its own gated tier is a few typed lines', () => {
+  const objects = twoServers();
   const policy = find(objects, 'AgentgatewayPolicy').find((p) => p.metadata.namespace === 'billing')!;
   assert.equal(policy.spec.traffic.extAuth.grpc.contextExtensions, { gate: 'platform', approvals: '2', 'reviewer-group': 'finance' });
   assert.is(find(objects, 'HTTPRoute').filter((r) => r.metadata.namespace === 'billing').length, 1, 'no public route without public tools');
-  assert.equal(schemaValidator()(policy), []);
+});
+
+withCrds("the second MCP server's objects are valid against their upstream CRDs too", () => {
+  const validate = schemaValidator();
+  const billing = twoServers().filter((o) => o.metadata.namespace === 'billing');
+  assert.ok(billing.some((o) => o.kind === 'AgentgatewayPolicy'), 'the billing gate policy is among them');
+  assert.equal(billing.flatMap((o) => validate(o).map((p) => `${label(o)}: ${p}`)), []);
 });
 
 test('configuration mistakes are reported at synth time', () => {
@@ -224,7 +236,7 @@ test('configuration mistakes are reported at synth time', () => {
 });
 
 test('the cluster scripts are shellcheck-clean', () => {
-  for (const script of ['scripts/kind-up.sh', 'scripts/kind-down.sh', 'scripts/import.sh']) {
+  for (const script of ['scripts/kind-up.sh', 'scripts/kind-down.sh', 'scripts/import.sh', 'scripts/fetch-crds.sh']) {
     execFileSync('shellcheck', [script], { stdio: 'pipe' });
   }
 });

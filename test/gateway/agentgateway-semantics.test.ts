@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Hono } from 'hono';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { authorizationService } from '../../app/ext-auth/grpc.js';
+import { authorizationService } from '../../app/contracts/ext-authz.js';
 import { listen, type Listening } from '../../app/shared/http.js';
 import { startGateway, startStack } from '../helpers/stack.js';
 

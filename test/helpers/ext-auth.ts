@@ -3,9 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATE_META_KEY, type GateDetails } from '../../app/contracts/denial.js';
 import { startExtAuth, type ExtAuthConfig, type RunningExtAuth } from '../../app/ext-auth/command.js';
-import type { Gate, QueueChange } from '../../app/ext-auth/gate.js';
-import { authorizationService } from '../../app/ext-auth/grpc.js';
-import { sha256Hex } from '../../app/ext-auth/reviewers.js';
+import type { QueueChange } from '../../app/contracts/admin-api.js';
+import type { Gate } from '../../app/ext-auth/gate.js';
+import { authorizationService } from '../../app/contracts/ext-authz.js';
+import { tokenSha256Hex } from '../../app/contracts/reviewer-tokens.js';
 import { createLogger } from '../../app/shared/log.js';
 
 /** Reviewers and their tokens; alice also asks for changes, dave is not a platform reviewer. */
@@ -17,7 +18,7 @@ export function writeTokensFile(dir: string): string {
   const entries = Object.entries(TOKENS).map(([name, token]) => ({
     name,
     groups: name === 'dave' ? ['developers'] : ['platform'],
-    sha256: sha256Hex(token),
+    sha256: tokenSha256Hex(token),
   }));
   writeFileSync(path, JSON.stringify(entries));
   return path;

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Test } from 'uvu';
+import { skippedUnless } from './skip.js';
 
 /** The PostgreSQL the tests use; CI and developer machines run one on loopback with trust auth. */
 export const ADMIN_URL = process.env.HITL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -23,19 +24,10 @@ export const postgresReachable: boolean = await (async () => {
 
 /**
  * A test or suite that needs PostgreSQL: itself when the server answers; otherwise every case
- * it registers is counted as skipped (never as passed) and its hooks, which would open the
- * database, never run.
+ * it registers is counted as skipped and its hooks, which would open the database, never run.
  */
 export function onPostgres<T>(register: Test<T>): Test<T> {
-  if (postgresReachable) return register;
-  const ignoredHook = Object.assign(() => {}, { each: () => {} });
-  return Object.assign((name: string) => register.skip(name), {
-    only: register.only,
-    skip: register.skip,
-    before: ignoredHook,
-    after: ignoredHook,
-    run: register.run,
-  });
+  return skippedUnless(postgresReachable, register);
 }
 
 /** A fresh, empty database for one suite, dropped by `drop()`. */

@@ -27,6 +27,11 @@ export function uiConfig(extAuthUrl: string, mcpUrl: string, overrides: Partial<
     notifyUrl: undefined,
     notifySecret: undefined,
     notifyToken: undefined,
+    slackChannel: undefined,
+    slackBotTokenFile: undefined,
+    slackSigningSecretFile: undefined,
+    slackBridgeTokenFile: undefined,
+    slackApiUrl: 'https://slack.com/api/',
     ...overrides,
   } as UiConfig;
 }

@@ -11,7 +11,7 @@ import { createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { APPROVAL_TOKEN_HEADER, USER_APPROVAL_TOKEN_HEADER, signApproval, type ApprovalClaims } from '../../app/contracts/approval-token.js';
 import { callHash } from '../../app/contracts/tool-call.js';
-import { sha256Hex } from '../../app/ext-auth/reviewers.js';
+import { tokenSha256Hex } from '../../app/contracts/reviewer-tokens.js';
 import { checkRequest, grpcClient, TOKENS } from '../helpers/ext-auth.js';
 import { writeApprovalKeys } from '../helpers/keys.js';
 import { runBinary, startBinary } from '../helpers/process.js';
@@ -248,8 +248,8 @@ config('a tokens file naming one reviewer twice under NFKC and case folding stop
   const dir = tempDir('trust-tokens');
   const file = join(dir.path, 'tokens.json');
   writeFileSync(file, JSON.stringify([
-    { name: 'alice', groups: ['platform'], sha256: sha256Hex('a') },
-    { name: 'Ａlice', groups: ['platform'], sha256: sha256Hex('b') },
+    { name: 'alice', groups: ['platform'], sha256: tokenSha256Hex('a') },
+    { name: 'Ａlice', groups: ['platform'], sha256: tokenSha256Hex('b') },
   ]));
   const run = await runBinary(['ext-auth', '--tokens-file', file, '--data-dir', join(dir.path, 'data'), '--grpc-port', '0', '--admin-port', '0']);
   dir.remove();

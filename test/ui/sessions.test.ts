@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sha256Hex } from '../../app/ext-auth/reviewers.js';
+import { tokenSha256Hex } from '../../app/contracts/reviewer-tokens.js';
 import { ConfigError } from '../../app/shared/flags.js';
 import { createLogger } from '../../app/shared/log.js';
 import { startUi } from '../../app/ui/command.js';
@@ -111,7 +111,7 @@ it('revoking a token ends its sessions, and putting the token back does not revi
 
   const withoutCarol = Object.entries(TOKENS)
     .filter(([name]) => name !== 'carol')
-    .map(([name, token]) => ({ name, groups: name === 'dave' ? ['developers'] : ['platform'], sha256: sha256Hex(token) }));
+    .map(([name, token]) => ({ name, groups: name === 'dave' ? ['developers'] : ['platform'], sha256: tokenSha256Hex(token) }));
   writeFileSync(ctx.tokensFile, JSON.stringify(withoutCarol));
   await page.reload();
   assert.is(new URL(page.url()).pathname, '/sign-in', 'a revoked token is signed out at its next request');

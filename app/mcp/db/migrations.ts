@@ -4,6 +4,7 @@
  * the same list is what `run_migration` executes, so a reviewer's preview cannot drift
  * from what is applied.
  */
+import type { MigrationStep } from '../../contracts/migration-plan.js';
 
 export interface Migration {
   version: string;
@@ -46,13 +47,6 @@ export const versions = migrations.map((m) => m.version);
 
 /** The lowest version `run_migration` may target; going below it would drop the data itself. */
 export const floorVersion = 'v1';
-
-export interface MigrationStep {
-  version: string;
-  direction: 'up' | 'down';
-  summary: string;
-  sql: string[];
-}
 
 /** Steps from `from` (applied, or null for an empty database) to `to`, in order. */
 export function plan(from: string | null, to: string): MigrationStep[] {

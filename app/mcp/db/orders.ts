@@ -3,7 +3,8 @@
  * change and its audit row committed in one transaction.
  */
 import type { Sql, SqlSession } from '../../shared/sql.js';
-import { floorVersion, plan, versions, type MigrationStep } from './migrations.js';
+import type { MigrationPlan, MigrationStep } from '../../contracts/migration-plan.js';
+import { floorVersion, plan, versions } from './migrations.js';
 
 /** The version a fresh database is brought to, with the seed rows. */
 const SEED_VERSION = 'v2';
@@ -153,7 +154,7 @@ export class OrdersDatabase {
   }
 
   /** What `migrate(to)` would run from the current version, without running it. */
-  async plan(to: string): Promise<{ from: string; to: string; steps: MigrationStep[] }> {
+  async plan(to: string): Promise<MigrationPlan> {
     checkTarget(to);
     const from = (await currentVersion(this.sql)) ?? 'none';
     return { from, to, steps: plan(from, to) };

@@ -1,5 +1,5 @@
 import { sameName } from '../../shared/names.js';
-import type { ApprovalRequest } from '../admin-client.js';
+import type { ApprovalRequest } from '../../contracts/admin-api.js';
 import type { PreviewResult } from '../migration-preview.js';
 import { CallersFacts } from './deferral.js';
 import { formatSpan, formatTime, OUTCOMES, pretty } from './format.js';

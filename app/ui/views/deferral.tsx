@@ -1,4 +1,4 @@
-import type { ApprovalRequest } from '../admin-client.js';
+import type { ApprovalRequest } from '../../contracts/admin-api.js';
 import { formatDuration } from '../../shared/flags.js';
 import { formatTime } from './format.js';
 

@@ -1,4 +1,4 @@
-import { ENDED_STATUSES, type ApprovalRequest, type Status } from '../admin-client.js';
+import { ENDED_STATUSES, type ApprovalRequest, type Status } from '../../contracts/admin-api.js';
 import { formatTime, OUTCOMES } from './format.js';
 import { Page, type Viewer } from './layout.js';
 

@@ -2,8 +2,13 @@
  * The subset of Envoy's ext_authz v3 API that agentgateway uses, with the upstream field
  * numbers. Messages live in one package here; on the wire only field numbers and types count,
  * and the service's full name (envoy.service.auth.v3.Authorization) is what the gateway calls.
- * Kept as text in a module so the single-file bundle carries it.
+ * Kept as text in a module so the single-file bundle carries it. The gate serves this service
+ * and the stand-in gateway calls it, so both load it from here.
  */
+import * as grpc from '@grpc/grpc-js';
+import { fromJSON } from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+
 export const EXT_AUTHZ_PROTO = `syntax = "proto3";
 
 package envoy.service.auth.v3;
@@ -118,3 +123,11 @@ message CheckResponse {
   }
 }
 `;
+
+const LOADER_OPTIONS = { keepCase: true, longs: Number, bytes: Buffer, defaults: true, oneofs: true } as const;
+
+/** The Authorization service; its `.service` is what a server adds, and it constructs clients. */
+export function authorizationService(): grpc.ServiceClientConstructor {
+  const definition = fromJSON(protobuf.parse(EXT_AUTHZ_PROTO, { keepCase: true }).root.toJSON(), LOADER_OPTIONS);
+  return (grpc.loadPackageDefinition(definition) as any).envoy.service.auth.v3.Authorization;
+}

@@ -1,0 +1,174 @@
+/**
+ * Group commit: every change to the queue and every audit entry goes through one writer that
+ * takes everything waiting and commits it in one transaction. The audit chain's lock is taken
+ * and its tip read once per batch, the links are computed in order in memory, and a caller's
+ * promise settles only after its batch commits (or fails), so nothing is acknowledged that a
+ * crash could lose.
+ *
+ * Fairness: work waits in one lane per requester (or reviewer, or the gate itself) and batches
+ * are filled round-robin, one item from each lane in turn, so a requester with thousands of
+ * calls queued delays another requester's call by at most one batch.
+ */
+import type { Sql, SqlSession } from '../shared/sql.js';
+import { GENESIS, chainHash, type AuditEntry } from './audit.js';
+
+export interface BatchSession extends SqlSession {
+  /** Appends an entry to the audit chain; linked after every entry appended before it. */
+  audit(fields: Omit<AuditEntry, 'at'>): void;
+  /** Sends `payload` on the change channel once the batch commits. */
+  notify(payload: string): void;
+  /** Runs `effect` once the batch has committed, before any unit of it is acknowledged; effects run in the order given. */
+  afterCommit(effect: () => void): void;
+}
+
+/**
+ * One unit of work. It may run more than once: when another unit of its batch fails, the batch
+ * is rolled back and run again without that unit, so a unit reads what it needs inside `tx`.
+ */
+export type Work<T> = (tx: BatchSession) => Promise<T>;
+
+interface Job {
+  work: Work<unknown>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+export interface GroupCommitOptions {
+  /** Serialises batches of every process sharing the store, so the chain stays one line. */
+  auditLock: number;
+  /** The NOTIFY channel `notify` sends on. */
+  channel: string;
+  /** Most units in one transaction: bounds how long one batch holds the lock. */
+  maxBatch: number;
+  /** Told the size of every batch that committed. */
+  onCommit?: (size: number) => void;
+}
+
+type Attempt = { results: unknown[]; effects: (() => void)[] } | { culprit: Job; error: unknown } | { error: unknown };
+
+export class GroupCommit {
+  /** Waiting work by lane; the lane at the front gives the next unit and moves to the back. */
+  private readonly lanes = new Map<string, Job[]>();
+  private draining: Promise<void> | null = null;
+  private committing = 0;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly options: GroupCommitOptions,
+  ) {}
+
+  /** Queues `work` in `lane`; settles with its result once its batch has committed. */
+  submit<T>(lane: string, work: Work<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const jobs = this.lanes.get(lane);
+      const job: Job = { work, resolve: resolve as (value: unknown) => void, reject };
+      if (jobs) jobs.push(job);
+      else this.lanes.set(lane, [job]);
+      this.draining ??= this.drain().finally(() => (this.draining = null));
+    });
+  }
+
+  /** Units submitted and not yet committed or failed. */
+  get waiting(): number {
+    let queued = this.committing;
+    for (const jobs of this.lanes.values()) queued += jobs.length;
+    return queued;
+  }
+
+  /** Resolves when everything submitted so far has committed or failed. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    // Work submitted in the same turn of the event loop shares the first batch.
+    await Promise.resolve();
+    while (this.lanes.size > 0) {
+      const batch = this.nextBatch();
+      this.committing = batch.length;
+      await this.commit(batch);
+      this.committing = 0;
+    }
+  }
+
+  private nextBatch(): Job[] {
+    const batch: Job[] = [];
+    while (batch.length < this.options.maxBatch && this.lanes.size > 0) {
+      const [lane, jobs] = this.lanes.entries().next().value!;
+      batch.push(jobs.shift()!);
+      this.lanes.delete(lane);
+      if (jobs.length > 0) this.lanes.set(lane, jobs);
+    }
+    return batch;
+  }
+
+  /**
+   * Commits `batch`. A unit that throws fails alone: the batch is run again without it. A
+   * failure no unit caused (the connection, the commit) fails every unit of the batch.
+   */
+  private async commit(batch: Job[]): Promise<void> {
+    let remaining = batch;
+    while (remaining.length > 0) {
+      const attempt = await this.attempt(remaining);
+      if ('results' in attempt) {
+        for (const effect of attempt.effects) effect();
+        this.options.onCommit?.(remaining.length);
+        remaining.forEach((job, i) => job.resolve(attempt.results[i]));
+        return;
+      }
+      if ('culprit' in attempt) {
+        attempt.culprit.reject(attempt.error);
+        remaining = remaining.filter((job) => job !== attempt.culprit);
+        continue;
+      }
+      for (const job of remaining) job.reject(attempt.error);
+      return;
+    }
+  }
+
+  private async attempt(jobs: Job[]): Promise<Attempt> {
+    let culprit: { job: Job; error: unknown } | undefined;
+    const effects: (() => void)[] = [];
+    try {
+      const results = await this.sql.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [this.options.auditLock]);
+        const tip = await tx.query<{ seq: number; hash: string }>(`SELECT seq::int AS seq, hash FROM hitl_audit ORDER BY seq DESC LIMIT 1`);
+        const chain = { seq: tip.rows[0]?.seq ?? 0, hash: tip.rows[0]?.hash ?? GENESIS, links: [] as { seq: number; entry: string; prev: string; hash: string }[] };
+        const payloads: string[] = [];
+        const session: BatchSession = {
+          query: (text, params) => tx.query(text, params),
+          audit(fields) {
+            const entry = JSON.stringify({ at: new Date().toISOString(), ...fields });
+            const hash = chainHash(chain.hash, entry);
+            chain.links.push({ seq: ++chain.seq, entry, prev: chain.hash, hash });
+            chain.hash = hash;
+          },
+          notify: (payload) => payloads.push(payload),
+          afterCommit: (effect) => effects.push(effect),
+        };
+        const results: unknown[] = [];
+        for (const job of jobs) {
+          try {
+            results.push(await job.work(session));
+          } catch (error) {
+            culprit = { job, error };
+            throw error;
+          }
+        }
+        if (chain.links.length > 0) {
+          await tx.query(`INSERT INTO hitl_audit (seq, entry, prev_hash, hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])`, [
+            chain.links.map((l) => l.seq),
+            chain.links.map((l) => l.entry),
+            chain.links.map((l) => l.prev),
+            chain.links.map((l) => l.hash),
+          ]);
+        }
+        if (payloads.length > 0) await tx.query(`SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`, [this.options.channel, payloads]);
+        return results;
+      });
+      return { results, effects };
+    } catch (error) {
+      return culprit ? { culprit: culprit.job, error: culprit.error } : { error };
+    }
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The store's group-commit writer: work submitted together commits in one transaction, a unit
+ * that fails fails alone, lanes are drained round-robin, nothing is acknowledged before its
+ * batch commits, and the audit chain stays one verified line through a flood.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import pg from 'pg';
+import { verifyChain, type ChainedEntry } from '../../app/ext-auth/audit.js';
+import { GroupCommit } from '../../app/ext-auth/group-commit.js';
+import type { ApprovalRequest } from '../../app/contracts/admin-api.js';
+import { ApprovalStore } from '../../app/ext-auth/store.js';
+import { openDatabase, type Sql } from '../../app/shared/sql.js';
+import { admin, checkRequest, extAuthConfig, grpcClient, startGate, toolCall, writeTokensFile, type CheckResult } from '../helpers/ext-auth.js';
+import { freshDatabase, onPostgres } from '../helpers/postgres.js';
+import { runBinary, startBinary } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp.js';
+
+/** The advisory lock every batch takes (store.ts): held from outside, it keeps a batch from committing. */
+const AUDIT_LOCK = 72_410_002;
+
+type Engine = 'embedded' | 'postgres';
+
+async function openStore(engine: Engine): Promise<{ sql: Sql; store: ApprovalStore; batches: number[]; close(): Promise<void> }> {
+  const dir = tempDir(`group-commit-${engine}`);
+  const db = engine === 'postgres' ? await freshDatabase('hitl_group_commit') : null;
+  const sql = await openDatabase({ dataDir: join(dir.path, 'data'), databaseUrl: db?.url });
+  const batches: number[] = [];
+  const store = new ApprovalStore(sql, (size) => batches.push(size));
+  await store.init();
+  return {
+    sql,
+    store,
+    batches,
+    async close() {
+      await sql.close();
+      await db?.drop();
+      dir.remove();
+    },
+  };
+}
+
+function request(requester: string, args: Record<string, unknown>): ApprovalRequest {
+  const now = Date.now();
+  return {
+    id: crypto.randomUUID(),
+    receivedAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + 600_000).toISOString(),
+    method: 'POST',
+    path: '/privileged/mcp',
+    rpcMethod: 'tools/call',
+    toolName: 'run_migration',
+    toolArgs: args,
+    calls: [{ rpcId: '1', name: 'run_migration', args }],
+    requester,
+    callerAgent: null,
+    gate: 'platform',
+    reviewerGroup: 'platform',
+    approvalsRequired: 1,
+    approvals: [],
+    headers: {},
+    body: '',
+    status: 'pending',
+    decidedAt: null,
+    decidedBy: null,
+    reason: null,
+    callKey: `${requester}:${JSON.stringify(args)}`,
+    waiting: 1,
+    callerStoppedAt: null,
+    grantTtlSeconds: 900,
+    grant: null,
+  };
+}
+
+const limits = { perRequester: 20, overall: 1000 };
+const since = () => new Date(Date.now() - 3_600_000).toISOString();
+
+for (const engine of ['embedded', 'postgres'] as const) {
+  const register = suite(`group commit (${engine})`);
+  const it = engine === 'postgres' ? onPostgres(register) : register;
+
+  it('a batch with one entry the database refuses commits every other entry, in one transaction', async () => {
+    const { store, batches, close } = await openStore(engine);
+    try {
+      // jsonb cannot hold a NUL character: that request's INSERT fails inside the batch.
+      const requests = ['ann', 'ben', 'cat', 'dan', 'eve'].map((who, i) => request(who, { version: i === 2 ? 'v3\u0000' : `v${i}` }));
+      const outcomes = await Promise.allSettled(requests.map((r) => store.arrive(r, limits, 'replica-1', since())));
+      assert.equal(
+        outcomes.map((o) => (o.status === 'fulfilled' ? o.value.kind : 'failed')),
+        ['parked', 'parked', 'failed', 'parked', 'parked'],
+      );
+      const failure = outcomes[2] as PromiseRejectedResult;
+      assert.match(String(failure.reason), /unsupported Unicode escape sequence|\\u0000/);
+      // The four others were retried without it and committed together.
+      assert.equal(batches, [4]);
+      assert.equal((await store.pending()).map((r) => r.requester).sort(), ['ann', 'ben', 'dan', 'eve']);
+      const chain = await store.auditChain();
+      assert.is(verifyChain(chain), null);
+      assert.equal(chain.map((e) => JSON.parse(e.entry).actor).sort(), ['ann', 'ben', 'dan', 'eve']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a crowded lane takes turns with the others: one requester\'s backlog does not hold back another', async () => {
+    const { sql, close } = await openStore(engine);
+    try {
+      const writer = new GroupCommit(sql, { auditLock: AUDIT_LOCK, channel: 'hitl_changes', maxBatch: 4 });
+      const ran: string[] = [];
+      const committed: string[] = [];
+      const unit = (name: string) => async () => void ran.push(name);
+      const floods = Array.from({ length: 9 }, (_, i) => writer.submit('requester:mallory', unit(`mallory-${i}`)).then(() => committed.push(`mallory-${i}`)));
+      const other = writer.submit('requester:ann', unit('ann')).then(() => committed.push('ann'));
+      await Promise.all([...floods, other]);
+      assert.equal(ran.slice(0, 4), ['mallory-0', 'ann', 'mallory-1', 'mallory-2']);
+      // Acknowledged with its batch, before most of the flood.
+      assert.ok(committed.indexOf('ann') < 4, committed.join());
+    } finally {
+      await close();
+    }
+  });
+
+  it('the audit chain verifies after a flood, and the other requester\'s call parks', async () => {
+    const dir = tempDir(`group-commit-flood-${engine}`);
+    const db = engine === 'postgres' ? await freshDatabase('hitl_group_flood') : null;
+    const ext = await startGate(extAuthConfig(dir.path, { databaseUrl: db?.url, maxPendingPerRequester: 20 }));
+    const client = grpcClient(ext.grpcPort);
+    const call = (requester: string, i: number) =>
+      client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: i }, i), headers: { 'x-user-id': requester } }));
+    try {
+      const flood = Array.from({ length: 200 }, (_, i) => call('mallory', i));
+      const others = ['ann', 'ben'].map((who, i) => call(who, 1000 + i));
+      // Twenty of mallory's calls park (held until decided); the other 180 are refused at once.
+      const refusals: CheckResult[] = [];
+      await new Promise<void>((refusedAll) =>
+        flood.forEach((c) => c.result.then((answer) => refusals.push(answer) === 180 && refusedAll())),
+      );
+      assert.equal([...new Set(refusals.map((r) => r.toolError?.details.status))], ['flood_denied']);
+      const reviewer = admin(ext.adminUrl, 'bob');
+      let pending: ApprovalRequest[] = [];
+      while (pending.length < 22) pending = (await (await reviewer.get('/pending')).json()).pending;
+      assert.equal(pending.filter((p) => p.requester !== 'mallory').map((p) => p.requester).sort(), ['ann', 'ben']);
+      for (const p of pending) assert.is((await reviewer.decide(p.id, false, 'flood test')).status, 204);
+      const released = await Promise.all([...flood, ...others].map((c) => c.result));
+      assert.is(released.filter((r) => r.toolError?.details.status === 'rejected').length, 22);
+
+      const lines = (await (await reviewer.get('/audit.jsonl')).text()).trim().split('\n').map((l) => JSON.parse(l));
+      const chain: ChainedEntry[] = lines.filter((l) => l.seq !== undefined).map((l) => ({ seq: l.seq, entry: l.entry, prevHash: l.prevHash, hash: l.hash }));
+      assert.is(verifyChain(chain), null);
+      assert.is(chain.filter((e) => JSON.parse(e.entry).event === 'parked').length, 22);
+      assert.is(chain.filter((e) => JSON.parse(e.entry).event === 'rejected').length, 22);
+      // The 180 refusals are in the audit in aggregate: fewer entries, every refusal counted.
+      const floods = chain.map((e) => JSON.parse(e.entry)).filter((e) => e.event === 'flood_denied');
+      assert.ok(floods.length >= 1 && floods.length < 180, `${floods.length} flood entries`);
+      assert.is(floods.reduce((sum, e) => sum + e.detail.count, 0), 180);
+      for (const e of floods) {
+        assert.is(e.actor, 'mallory');
+        assert.ok(e.detail.first <= e.detail.last, JSON.stringify(e.detail));
+        assert.equal(e.detail.tools, ['run_migration']);
+      }
+      const metrics = await (await fetch(`${ext.adminUrl}/metrics`)).text();
+      assert.match(metrics, /hitl_decisions_total\{outcome="flood_denied"\} 180/);
+    } finally {
+      client.close();
+      await ext.close();
+      await db?.drop();
+      dir.remove();
+    }
+  });
+
+  it.run();
+}
+
+const crash = onPostgres(suite('group commit: a crash before the commit'));
+
+crash('a crash between enqueue and commit acknowledges nothing: no answer, no row, no audit entry', async () => {
+  const dir = tempDir('group-commit-crash');
+  const db = await freshDatabase('hitl_group_crash');
+  const args = ['ext-auth', '--grpc-port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--database-url', db.url, '--tokens-file', writeTokensFile(dir.path)];
+  const holder = new pg.Client({ connectionString: db.url });
+  const server = startBinary(args);
+  try {
+    const { url, grpcPort } = (await server.waitForLog((l) => l.msg === 'ext-auth listening')) as { url: string; grpcPort: number };
+    const client = grpcClient(grpcPort);
+    const outcome = (p: Promise<unknown>) => p.then((answer) => `answered ${JSON.stringify(answer)}`, (err: Error) => `failed: ${err.message}`);
+    const first = outcome(client.check(checkRequest({ body: toolCall('run_migration', { version: 'v1' }), headers: { 'x-user-id': 'ann' } })).result);
+    const { id } = (await server.waitForLog((l) => l.msg === 'parked')) as { id: string };
+
+    // Hold the chain's lock: the next batch waits for it, its work submitted and uncommitted.
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1)', [AUDIT_LOCK]);
+    const parks = ['ben', 'cat', 'dan'].map((who, i) => outcome(client.check(checkRequest({ body: toolCall('run_migration', { version: `v${i + 2}` }), headers: { 'x-user-id': who } })).result));
+    const decision = outcome(admin(url, 'bob').decide(id, true, 'approved before the crash'));
+    let waiting = 0;
+    while (waiting < 4) {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      waiting = Number(/^hitl_store_writes_waiting (\d+)/m.exec(metrics)?.[1] ?? 0);
+    }
+    await server.stop('SIGKILL');
+
+    // The process died with the calls in flight: each ends in a transport error, never an answer.
+    for (const park of await Promise.all(parks)) assert.match(park, /^failed: \d+ (UNAVAILABLE|CANCELLED|INTERNAL)/);
+    assert.match(await decision, /^failed: fetch failed/);
+    assert.match(await first, /^failed: \d+ (UNAVAILABLE|CANCELLED|INTERNAL)/);
+    client.close();
+    await holder.query('SELECT pg_advisory_unlock($1)', [AUDIT_LOCK]);
+
+    const rows = await holder.query<{ id: string; status: string }>('SELECT id, status FROM hitl_requests');
+    assert.equal(rows.rows, [{ id, status: 'pending' }]);
+    const audit = await holder.query<{ entry: string }>('SELECT entry FROM hitl_audit ORDER BY seq');
+    assert.equal(audit.rows.map((r) => JSON.parse(r.entry).event), ['parked']);
+    const verified = await runBinary(['ext-auth', 'verify-audit', '--database-url', db.url]);
+    assert.is(verified.code, 0, verified.stderr);
+  } finally {
+    await server.stop('SIGKILL');
+    await holder.end().catch(() => {});
+    await db.drop();
+    dir.remove();
+  }
+});
+
+crash.run();
