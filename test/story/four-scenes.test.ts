@@ -65,7 +65,7 @@ async function reply(ctx: Ctx, before: number): Promise<string> {
 
 it('scene 1: a question runs without approval anywhere', async (ctx) => {
   const text = await reply(ctx, await ask(ctx, "What's in the orders table?"));
-  assert.match(text, /"schema_version":"v2"/);
+  assert.match(text, /Schema v2: 3 rows\./);
   const db = await state(ctx);
   assert.is(db.schema_version, 'v2');
   assert.is(db.row_counts.orders, 3);
