@@ -83,7 +83,7 @@ it('scene 2: truncate pauses in the chat; the reviewer queue stays empty; approv
   await ctx.chat.screenshot({ path: screenshotPath('scene-2-chat-approval.png') });
   const before = await ctx.chat.locator('.bubble.agent').count();
   await card.locator('button.approve').click();
-  assert.match(await reply(ctx, before), /Done/);
+  assert.match(await reply(ctx, before), /Truncated orders: 3 rows deleted\./);
   assert.is((await state(ctx)).row_counts.orders, 0);
 });
 
