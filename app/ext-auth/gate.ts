@@ -15,7 +15,7 @@ import { deniedResponse, type DeniedHttp, type DenyAs } from './denial.js';
 import type { GateMetrics } from './metrics.js';
 import { requesterOf } from './requester.js';
 import { ENDED_STATUSES, type ApprovalRequest, type QueueChange } from '../contracts/admin-api.js';
-import type { ApprovalStore, FloodLimits } from './store.js';
+import type { ApprovalStore, Arrival, FloodLimits } from './store.js';
 
 export interface CheckInput extends GatedRequest {
   path: string;
@@ -149,8 +149,10 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
     };
     // A decision older than a request's whole life plus the grant TTL can no longer matter.
     const since = new Date(now - this.options.parkTimeoutMs - this.options.grantTtlMs).toISOString();
-    const arrival = await store.arrive(request, this.options.flood, this.options.replica, since);
+    const overLimit = await store.floodRefusal(request, this.options.flood, since);
+    const arrival: Arrival = overLimit ? { kind: 'flooded', reason: overLimit } : await store.arrive(request, this.options.flood, this.options.replica, since);
     if (arrival.kind === 'flooded') {
+      store.refused(requester, arrival.reason, request.toolName);
       metrics.decisions.inc({ outcome: 'flood_denied' });
       return this.refuse(input, { ...this.details(request, 'flood_denied'), requestId: null, reason: arrival.reason }, 'exhausted');
     }

@@ -17,6 +17,8 @@ export interface BatchSession extends SqlSession {
   audit(fields: Omit<AuditEntry, 'at'>): void;
   /** Sends `payload` on the change channel once the batch commits. */
   notify(payload: string): void;
+  /** Runs `effect` once the batch has committed, before any unit of it is acknowledged; effects run in the order given. */
+  afterCommit(effect: () => void): void;
 }
 
 /**
@@ -42,7 +44,7 @@ export interface GroupCommitOptions {
   onCommit?: (size: number) => void;
 }
 
-type Attempt = { results: unknown[] } | { culprit: Job; error: unknown } | { error: unknown };
+type Attempt = { results: unknown[]; effects: (() => void)[] } | { culprit: Job; error: unknown } | { error: unknown };
 
 export class GroupCommit {
   /** Waiting work by lane; the lane at the front gives the next unit and moves to the back. */
@@ -109,6 +111,7 @@ export class GroupCommit {
     while (remaining.length > 0) {
       const attempt = await this.attempt(remaining);
       if ('results' in attempt) {
+        for (const effect of attempt.effects) effect();
         this.options.onCommit?.(remaining.length);
         remaining.forEach((job, i) => job.resolve(attempt.results[i]));
         return;
@@ -125,6 +128,7 @@ export class GroupCommit {
 
   private async attempt(jobs: Job[]): Promise<Attempt> {
     let culprit: { job: Job; error: unknown } | undefined;
+    const effects: (() => void)[] = [];
     try {
       const results = await this.sql.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [this.options.auditLock]);
@@ -140,6 +144,7 @@ export class GroupCommit {
             chain.hash = hash;
           },
           notify: (payload) => payloads.push(payload),
+          afterCommit: (effect) => effects.push(effect),
         };
         const results: unknown[] = [];
         for (const job of jobs) {
@@ -161,7 +166,7 @@ export class GroupCommit {
         if (payloads.length > 0) await tx.query(`SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`, [this.options.channel, payloads]);
         return results;
       });
-      return { results };
+      return { results, effects };
     } catch (error) {
       return culprit ? { culprit: culprit.job, error: culprit.error } : { error };
     }

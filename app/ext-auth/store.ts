@@ -6,6 +6,7 @@
  */
 import type { Sql, SqlSession } from '../shared/sql.js';
 import type { ChainedEntry } from './audit.js';
+import { EVERYONE, PendingCounts, RefusalLedger, floodProblem, scopeOf, type FloodLimits } from './flood.js';
 import { GroupCommit, type BatchSession } from './group-commit.js';
 import type { ApprovalRequest, ChangeType, QueueChange, Status } from '../contracts/admin-api.js';
 import { nameKey, sameName } from '../shared/names.js';
@@ -26,10 +27,7 @@ export class DecisionError extends Error {
   }
 }
 
-export interface FloodLimits {
-  perRequester: number;
-  overall: number;
-}
+export type { FloodLimits };
 
 /** Serialises audit appends so the chain stays one line even with several writers. */
 const AUDIT_LOCK = 72_410_002;
@@ -37,8 +35,8 @@ const AUDIT_LOCK = 72_410_002;
 const CHANGES = 'hitl_changes';
 /** 2 added hitl_pending_counts; 3 added call_key. */
 const SCHEMA_VERSION = 3;
-/** The row of hitl_pending_counts that counts every pending request. */
-const EVERYONE = '*';
+/** How old the in-memory counts may be before a refusal reads them again from the store (other replicas end requests too). */
+const COUNTS_FRESH_MS = 1000;
 
 /** Most changes committed in one transaction. */
 const MAX_BATCH = 256;
@@ -47,12 +45,55 @@ const GATE_LANE = 'gate';
 
 export class ApprovalStore {
   private readonly writer: GroupCommit;
+  private readonly counts = new PendingCounts();
+  private readonly refusals: RefusalLedger;
 
   constructor(
     private readonly sql: Sql,
     onCommit?: (batchSize: number) => void,
   ) {
     this.writer = new GroupCommit(sql, { auditLock: AUDIT_LOCK, channel: CHANGES, maxBatch: MAX_BATCH, onCommit });
+    this.refusals = new RefusalLedger((take) => {
+      let tally: ReturnType<typeof take> | null = null;
+      this.writer
+        .submit(GATE_LANE, async (tx) => {
+          // Taken once: a batch run again writes the same tally.
+          tally ??= take();
+          if (tally) {
+            const { requester, ...detail } = tally;
+            tx.audit({ event: 'flood_denied', requestId: null, actor: requester, detail });
+          }
+        })
+        .catch(() => {
+          // The refusals were answered and counted in the metrics; only their audit summary is lost.
+        });
+    });
+  }
+
+  /**
+   * Why `request` would be refused by the flood limits, judged on this process's copy of the
+   * counts (read again from the store when it may be stale); null when the store must decide:
+   * within the limits, or identical to a call of `since` or later it may join. Costs no write.
+   */
+  async floodRefusal(request: ApprovalRequest, limits: FloodLimits, since: string): Promise<string | null> {
+    const sinceMs = Date.parse(since);
+    const judge = () => (this.counts.knows(request.callKey, sinceMs) ? null : this.counts.problem(request.requester, limits));
+    if (!judge()) return null;
+    if (this.counts.staleAfter(COUNTS_FRESH_MS)) await this.refreshCounts(since);
+    return judge();
+  }
+
+  private refreshCounts(since: string): Promise<void> {
+    return this.writer.submit(GATE_LANE, async (tx) => {
+      const rows = await readCounts(tx);
+      const keys = await recentKeys(tx, since);
+      tx.afterCommit(() => this.counts.replace(rows, keys));
+    });
+  }
+
+  /** Notes one flood refusal for the audit, which records them per requester in aggregate. */
+  refused(requester: string | null, reason: string, tool: string): void {
+    this.refusals.refused(requester, reason, tool);
   }
 
   /** Changes submitted and not yet committed. */
@@ -81,6 +122,8 @@ export class ApprovalStore {
       await tx.query(`CREATE TABLE IF NOT EXISTS hitl_schema_version (version int PRIMARY KEY)`);
       await tx.query(`INSERT INTO hitl_schema_version (version) VALUES ($1) ON CONFLICT DO NOTHING`, [SCHEMA_VERSION]);
       await rebuildPendingCounts(tx);
+      // Keys are read at the first refusal, which knows how far back a call can matter.
+      this.counts.replace(await readCounts(tx), null);
     });
   }
 
@@ -153,14 +196,21 @@ export class ApprovalStore {
         tx.audit({ event: 'grant_used', requestId: latest.id, actor: request.requester, detail: { approvedBy: latest.decidedBy } });
         return { kind: 'grant_used', request: latest };
       }
-      const flooded = await floodProblem(tx, request.requester, limits);
-      if (flooded) {
-        tx.audit({ event: 'flood_denied', requestId: null, actor: request.requester, detail: { reason: flooded, tool: request.toolName } });
-        return { kind: 'flooded', reason: flooded };
-      }
+      // The store's counts are the authority: another replica may have parked calls meanwhile.
+      const counts = new Map(await readCounts(tx, [EVERYONE, scopeOf(request.requester)]));
+      const flooded = floodProblem((scope) => counts.get(scope) ?? 0, request.requester, limits);
+      if (flooded) return { kind: 'flooded', reason: flooded };
       await insert(tx, request, holder);
+      await this.countPending(tx, request.requester, +1);
+      tx.afterCommit(() => this.counts.sawKey(request.callKey, Date.parse(request.receivedAt)));
       return { kind: 'parked', request };
     });
+  }
+
+  /** Keeps the store's counts and, once committed, this process's copy. */
+  private async countPending(tx: BatchSession, requester: string | null, delta: 1 | -1): Promise<void> {
+    await countPending(tx, requester, delta);
+    tx.afterCommit(() => this.counts.add(requester, delta));
   }
 
   /** Ends every request of `ids` still pending, in as few batches as the writer makes; returns those it ended. */
@@ -190,7 +240,7 @@ export class ApprovalStore {
       if (why === 'abandoned' && request.callerStoppedAt === null) {
         settle(request, 'abandoned', null, reason, now);
         await save(tx, request, null);
-        await countPending(tx, request.requester, -1);
+        await this.countPending(tx, request.requester, -1);
         tx.audit({ event: 'abandoned', requestId: id, actor: null, detail: { reason } });
         notify(tx, { type: 'abandoned', id });
         return request;
@@ -236,7 +286,7 @@ export class ApprovalStore {
         request.grant = { until: new Date(Date.parse(now) + request.grantTtlSeconds * 1000).toISOString(), usedAt: null };
       }
       await save(tx, request);
-      if (request.status !== 'pending') await countPending(tx, request.requester, -1);
+      if (request.status !== 'pending') await this.countPending(tx, request.requester, -1);
       tx.audit({
         event: approved ? (enough ? 'approved' : 'approval_recorded') : 'rejected',
         requestId: id,
@@ -257,7 +307,7 @@ export class ApprovalStore {
       if (!request || request.status !== 'pending') return false;
       settle(request, status, null, reason, new Date().toISOString());
       await save(tx, request);
-      await countPending(tx, request.requester, -1);
+      await this.countPending(tx, request.requester, -1);
       tx.audit({ event: status, requestId: id, actor: null, detail: { reason } });
       notify(tx, { type: status, id });
       return true;
@@ -346,9 +396,6 @@ async function save(tx: SqlSession, request: ApprovalRequest, holder?: string | 
  * times as long as the first), so the counts are kept in a table, changed in the transaction
  * that parks or ends a request, and rebuilt from the requests whenever a replica starts.
  */
-/** One requester's scope whatever the spelling of their name (names.ts). */
-const scopeOf = (requester: string | null) => (requester === null ? 'anonymous' : `requester:${nameKey(requester)}`);
-
 async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
   await tx.query(`CREATE TABLE IF NOT EXISTS hitl_pending_counts (scope text PRIMARY KEY, n int NOT NULL)`);
   await tx.query(`DELETE FROM hitl_pending_counts`);
@@ -363,15 +410,21 @@ async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
   for (const [scope, n] of counts) await tx.query(`INSERT INTO hitl_pending_counts (scope, n) VALUES ($1, $2)`, [scope, n]);
 }
 
-/** Why parking one more call of `requester` would break a flood limit, or null when it would not. */
-async function floodProblem(tx: SqlSession, requester: string | null, limits: FloodLimits): Promise<string | null> {
-  const { rows } = await tx.query<{ scope: string; n: number }>(`SELECT scope, n FROM hitl_pending_counts WHERE scope IN ($1, $2)`, [EVERYONE, scopeOf(requester)]);
-  const count = (scope: string) => rows.find((r) => r.scope === scope)?.n ?? 0;
-  const overall = count(EVERYONE);
-  const mine = count(scopeOf(requester));
-  if (overall >= limits.overall) return `too many requests waiting for review (${overall}); try later`;
-  if (mine >= limits.perRequester) return `${requester ?? 'this caller'} already has ${mine} requests waiting for review`;
-  return null;
+/** The call keys of requests an arriving call could still meet, with when each latest arrived. */
+async function recentKeys(tx: SqlSession, since: string): Promise<[string, number][]> {
+  const { rows } = await tx.query<{ call_key: string; at: number }>(
+    `SELECT call_key, (extract(epoch FROM max(received_at)) * 1000)::float8 AS at FROM hitl_requests WHERE received_at >= $1 AND status IN ('pending', 'approved', 'rejected') GROUP BY call_key`,
+    [since],
+  );
+  return rows.map((r) => [r.call_key, r.at]);
+}
+
+/** The counts of `scopes`, or of every scope. */
+async function readCounts(tx: SqlSession, scopes?: string[]): Promise<[string, number][]> {
+  const { rows } = scopes
+    ? await tx.query<{ scope: string; n: number }>(`SELECT scope, n FROM hitl_pending_counts WHERE scope = ANY($1::text[])`, [scopes])
+    : await tx.query<{ scope: string; n: number }>(`SELECT scope, n FROM hitl_pending_counts`);
+  return rows.map((r) => [r.scope, r.n]);
 }
 
 /** Runs inside a batch, which holds AUDIT_LOCK, as for every other change to the queue. */
@@ -396,7 +449,6 @@ async function insert(tx: BatchSession, request: ApprovalRequest, holder: string
     holder,
     request.callKey,
   ]);
-  await countPending(tx, request.requester, +1);
   notify(tx, { type: 'parked', id: request.id });
   tx.audit({
     event: 'parked',

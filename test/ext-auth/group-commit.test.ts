@@ -150,6 +150,17 @@ for (const engine of ['embedded', 'postgres'] as const) {
       assert.is(verifyChain(chain), null);
       assert.is(chain.filter((e) => JSON.parse(e.entry).event === 'parked').length, 22);
       assert.is(chain.filter((e) => JSON.parse(e.entry).event === 'rejected').length, 22);
+      // The 180 refusals are in the audit in aggregate: fewer entries, every refusal counted.
+      const floods = chain.map((e) => JSON.parse(e.entry)).filter((e) => e.event === 'flood_denied');
+      assert.ok(floods.length >= 1 && floods.length < 180, `${floods.length} flood entries`);
+      assert.is(floods.reduce((sum, e) => sum + e.detail.count, 0), 180);
+      for (const e of floods) {
+        assert.is(e.actor, 'mallory');
+        assert.ok(e.detail.first <= e.detail.last, JSON.stringify(e.detail));
+        assert.equal(e.detail.tools, ['run_migration']);
+      }
+      const metrics = await (await fetch(`${ext.adminUrl}/metrics`)).text();
+      assert.match(metrics, /hitl_decisions_total\{outcome="flood_denied"\} 180/);
     } finally {
       client.close();
       await ext.close();

@@ -1,0 +1,169 @@
+/**
+ * The gate under load, against the built binary with the gRPC client in a process of its own:
+ * how fast calls park and are released, what a parked call costs in memory, and whether one
+ * requester's flood delays another requester's call. Every figure has its comparison from the
+ * same run. HITL_BENCH_PARKS sets how many calls park at once (10,000); HITL_BENCH_BINARY runs
+ * another build of the binary, to compare two versions on one machine.
+ */
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { admin, writeTokensFile } from '../test/helpers/ext-auth.js';
+import { BINARY, startBinary } from '../test/helpers/process.js';
+import { tempDir } from '../test/helpers/temp.js';
+import { monotonicMs, type ClientCommand, type ClientReport } from './check-client.js';
+import { drive, ms, summarise } from './stats.js';
+import type { BenchSection } from './run.js';
+
+const PARKS = Number(process.env.HITL_BENCH_PARKS ?? 10_000);
+const COMPARED = Math.min(2000, PARKS);
+const RELEASES = 200;
+const FLOOD = 2000;
+const PER_REQUESTER = 20;
+const binary = process.env.HITL_BENCH_BINARY ?? BINARY;
+
+function startClient() {
+  const child = fork(new URL('./check-client.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiters: { predicate: (r: ClientReport) => boolean; resolve: (r: ClientReport) => void }[] = [];
+  child.on('message', (report: ClientReport) => {
+    if (report.op === 'failed') console.error(`a Check failed: ${report.message}`);
+    for (const waiter of [...waiters]) {
+      if (waiter.predicate(report)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(report);
+      }
+    }
+  });
+  const next = <R,>(predicate: (r: ClientReport) => boolean) => new Promise<R>((resolve) => waiters.push({ predicate, resolve: resolve as (r: ClientReport) => void }));
+  return {
+    send: (command: ClientCommand) => child.send(command),
+    next,
+    /** Resolves when `count` calls of `tag` have been answered, with the time of the last. */
+    answered(tag: string, count: number, status?: string): Promise<number> {
+      let seen = 0;
+      return new Promise((resolve) =>
+        waiters.push({
+          predicate: (r) => r.op === 'answered' && r.tag === tag && (!status || r.status === status) && ++seen === count,
+          resolve: (r) => resolve((r as { at: number }).at),
+        }),
+      );
+    },
+    stop: () => child.disconnect(),
+  };
+}
+
+function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
+
+/** Waits until the server holds `count` parked calls, each acknowledged after its commit. */
+async function heldAtLeast(url: string, count: number): Promise<void> {
+  for (;;) {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    if (Number(/^hitl_pending_requests (\d+)/m.exec(metrics)?.[1] ?? 0) >= count) return;
+    await delay(20);
+  }
+}
+
+export async function run(): Promise<BenchSection> {
+  const dir = tempDir('bench-gate-load');
+  const server = startBinary(
+    [
+      'ext-auth', '--grpc-port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--data-dir', `${dir.path}/data`, '--tokens-file', writeTokensFile(dir.path),
+      '--max-pending', String(PARKS + 1000), '--max-pending-per-requester', String(PER_REQUESTER),
+    ],
+    {},
+    { binary },
+  );
+  const { url, grpcPort: port } = (await server.waitForLog((l) => l.msg === 'ext-auth listening')) as { url: string; grpcPort: number };
+  const client = startClient();
+  const reviewer = admin(url, 'bob');
+
+  /** Parks `count` calls of distinct requesters; seconds until all are held, and until all are approved and returned. */
+  const parkAndApprove = async (tag: string, count: number, beforeApproving?: () => void) => {
+    const sent = client.next<{ op: 'sent'; tag: string; at: number }>((r) => r.op === 'sent' && r.tag === tag);
+    client.send({ op: 'calls', port, tag, count });
+    const allAnswered = client.answered(tag, count);
+    const started = (await sent).at;
+    await heldAtLeast(url, count);
+    const parkSeconds = (monotonicMs() - started) / 1000;
+    beforeApproving?.();
+    const ids: string[] = (await (await reviewer.get('/pending')).json()).pending.map((p: { id: string }) => p.id);
+    const approving = monotonicMs();
+    await drive(16, ids.length, async () => {
+      const res = await reviewer.decide(ids.pop()!, true);
+      if (res.status !== 204) throw new Error(`decision refused: ${res.status}`);
+    });
+    const approveSeconds = ((await allAnswered) - approving) / 1000;
+    return { parkSeconds, approveSeconds };
+  };
+
+  // Warm-up: the embedded engine grows to its working size; the idle baseline is taken after.
+  await parkAndApprove('warm', 500);
+
+  const passed = client.next<{ op: 'passed'; seconds: number }>((r) => r.op === 'passed');
+  client.send({ op: 'pass', port, total: COMPARED, concurrency: COMPARED });
+  const passSeconds = (await passed).seconds;
+  const compared = await parkAndApprove('compared', COMPARED);
+
+  const idle = rssMiB(server.child.pid!);
+  let full = 0;
+  const many = await parkAndApprove('many', PARKS, () => (full = rssMiB(server.child.pid!)));
+
+  const releases: number[] = [];
+  for (let i = 0; i < RELEASES; i++) {
+    const tag = `release-${i}`;
+    const answered = client.answered(tag, 1);
+    client.send({ op: 'calls', port, tag, count: 1 });
+    const { id } = (await server.waitForLog((l) => l.msg === 'parked' && l.requester === `${tag}-0`)) as { id: string };
+    const decided = monotonicMs();
+    const res = await reviewer.decide(id, true);
+    if (res.status !== 204) throw new Error(`decision refused: ${res.status}`);
+    releases.push((await answered) - decided);
+  }
+  const release = summarise(releases, 1);
+
+  /** From sending one call of `requester` to the server logging it parked. */
+  const parkDelay = async (tag: string, requester: string) => {
+    const sent = client.next<{ op: 'sent'; at: number }>((r) => r.op === 'sent' && r.tag === tag);
+    client.send({ op: 'calls', port, tag, count: 1, requester });
+    const parked = server.waitForLog((l) => l.msg === 'parked' && l.requester === requester);
+    const started = (await sent).at;
+    await parked;
+    return monotonicMs() - started;
+  };
+  const alone = await parkDelay('alone', 'ann');
+  const refused = client.answered('flood', FLOOD - PER_REQUESTER, 'flood_denied');
+  client.send({ op: 'calls', port, tag: 'flood', count: FLOOD, requester: 'mallory' });
+  const duringFlood = await parkDelay('after-flood', 'ben');
+  await refused;
+
+  client.stop();
+  await server.stop();
+  dir.remove();
+
+  const perCallKiB = ((full - idle) * 1024) / PARKS;
+  const n = (x: number) => x.toLocaleString('en');
+  const markdown = [
+    `One \`hitl ext-auth\` process on the embedded store; the gRPC client runs in a process of its own. Calls come from distinct requesters unless said otherwise.`,
+    '',
+    '| figure | measured | compared with (same run) |',
+    '| --- | --- | --- |',
+    `| ${n(COMPARED)} calls parked at once | ${compared.parkSeconds.toFixed(2)} s | ${n(COMPARED)} pass-through Checks at once: ${passSeconds.toFixed(2)} s (${(compared.parkSeconds / passSeconds).toFixed(1)}×) |`,
+    `| ${n(PARKS)} calls parked at once | ${many.parkSeconds.toFixed(1)} s (${n(Math.round(PARKS / many.parkSeconds))} parks/s) | ${n(COMPARED)} parked: ${compared.parkSeconds.toFixed(2)} s |`,
+    `| approving ${n(PARKS)} (16 reviewer requests in flight) until every held call returned | ${many.approveSeconds.toFixed(1)} s | ${n(COMPARED)}: ${compared.approveSeconds.toFixed(1)} s |`,
+    `| decision → held Check returns (${RELEASES} calls, one at a time) | p50 ${ms(release.p50)}, p99 ${ms(release.p99)} | |`,
+    `| memory per parked call | ${perCallKiB.toFixed(1)} KiB (${idle.toFixed(0)} → ${full.toFixed(0)} MiB resident for ${n(PARKS)}) | idle after a warm-up of 500 |`,
+    `| one requester floods ${n(FLOOD)} calls (${PER_REQUESTER} park, ${n(FLOOD - PER_REQUESTER)} refused); another requester's call is parked after | ${ms(duringFlood)} | the same call with no flood: ${ms(alone)} (${(duringFlood / alone).toFixed(1)}×) |`,
+  ].join('\n');
+  return {
+    title: 'ext-auth under load: parking, releasing, memory, a flood',
+    markdown,
+    summary: [
+      [`${n(PARKS)} calls parked at once (embedded)`, `${many.parkSeconds.toFixed(1)} s; approving all ${many.approveSeconds.toFixed(1)} s`, `${n(COMPARED)} parked ${compared.parkSeconds.toFixed(2)} s vs ${n(COMPARED)} pass-through ${passSeconds.toFixed(2)} s`],
+      ['decision → held Check returns (client in its own process)', `p50 ${ms(release.p50)}, p99 ${ms(release.p99)}`, ''],
+      ['memory per parked call', `${perCallKiB.toFixed(1)} KiB`, `${idle.toFixed(0)} MiB idle`],
+      [`another requester's call during a ${n(FLOOD)}-call flood`, ms(duringFlood), `no flood: ${ms(alone)}`],
+    ],
+  };
+}
