@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { needsUserApproval, type CatalogueEntry } from '../app/catalogue.js';
+import { assistantPrompt, needsUserApproval, type CatalogueEntry } from '../app/catalogue.js';
 // kagent forwards this A2A header onto MCP calls, so the gateway gate knows who is asking.
 import { REQUESTER_HEADER } from '../app/contracts/headers.js';
 import { KAGENT_AGENT_PORT } from '../app/contracts/ports.js';
@@ -18,19 +18,6 @@ import type { GatedMcpServer } from './gated-mcp-server.js';
 import type { GatewayRef } from './gateway.js';
 import type { HitlPlatform } from './platform.js';
 import { NON_ROOT_USER, type HitlImage, type SecretKeyRef } from './workload.js';
-
-/** The prompt names the tools by what the catalogue says they do, so it cannot drift from it. */
-function systemMessage(tools: readonly CatalogueEntry[]): string {
-  const names = (keep: (t: CatalogueEntry) => boolean) => {
-    const picked = tools.filter(keep).map((t) => t.name);
-    return picked.length > 1 ? `${picked.slice(0, -1).join(', ')} and ${picked.at(-1)}` : picked.join('');
-  };
-  return [
-    'You are a database assistant for the orders database.',
-    `Use ${names((t) => t.annotations.readOnlyHint)} to answer questions; use ${names((t) => t.annotations.destructiveHint)} only when the user asks for them.`,
-    'Some tools wait for a human approval. If a call is rejected or denied, tell the user the reason exactly as given and do not retry it.',
-  ].join(' ');
-}
 
 export interface DeclarativeAgentProps {
   readonly name?: string;
@@ -58,7 +45,7 @@ export class DeclarativeAgent extends Construct {
         description: 'DBA assistant: queries freely, asks you before emptying a table, and waits for a platform reviewer on migrations.',
         declarative: {
           modelConfig: props.modelConfig,
-          systemMessage: systemMessage(remotes.flatMap((remote) => remote.tools)),
+          systemMessage: assistantPrompt(remotes.flatMap((remote) => remote.tools)),
           tools: remotes.map((remote) => ({
             type: AgentV1Alpha2SpecDeclarativeToolsType.MCP_SERVER,
             mcpServer: {

@@ -6,7 +6,6 @@ import { openDatabase } from '../shared/sql.js';
 import type { ApprovalKeys } from './approval-check.js';
 import { OrdersDatabase } from './db/orders.js';
 import { mcpService } from './server.js';
-import { checkAgainstCatalogue } from './tools/index.js';
 import { mcpFlags } from './flags.js';
 
 export const mcpCommand = defineCommand({
@@ -14,7 +13,6 @@ export const mcpCommand = defineCommand({
   summary: 'the ops-tools MCP server: /public/mcp and /privileged/mcp over one orders database',
   flags: mcpFlags,
   async run(config, log) {
-    checkAgainstCatalogue();
     const approvalKeys = approvalKeysOf(config);
     const unchecked = () => log.warn('platform tools run without checking approvals (--no-approval-check): anyone who reaches this server can run them');
     if (!approvalKeys.platform) unchecked();
