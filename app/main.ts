@@ -21,7 +21,18 @@ function usage(): string {
 }
 
 function commandHelp(command: Subcommand): string {
-  return [`hitl ${command.name}: ${command.summary}`, '', 'Flags:', flagHelp({ ...command.flags, ...commonFlags })].join('\n');
+  const usageLine = command.positionals ? ['', `Usage: ${invocation(command)}`] : [];
+  return [`hitl ${command.name}: ${command.summary}`, ...usageLine, '', 'Flags:', flagHelp({ ...command.flags, ...commonFlags })].join('\n');
+}
+
+const invocation = (command: Subcommand) => ['hitl', command.name, ...(command.positionals ?? []), '[flags]'].join(' ');
+
+/** The subcommands under a group name such as "review", for `hitl review` alone. */
+function groupUsage(group: string): string | undefined {
+  const members = commands.filter((c) => c.name.startsWith(`${group} `));
+  if (members.length === 0) return undefined;
+  const width = Math.max(...members.map((c) => c.name.length)) + 2;
+  return [`Usage: hitl ${group} <subcommand> [flags]`, '', ...members.map((c) => `  ${c.name.padEnd(width)}${c.summary}`)].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -34,7 +45,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    console.error(`hitl: unknown subcommand "${name}" (see hitl --help)`);
+    const group = groupUsage(name);
+    if (group && (rest.includes('--help') || rest.includes('-h'))) {
+      console.log(group);
+      return 0;
+    }
+    console.error(group ?? `hitl: unknown subcommand "${name}" (see hitl --help)`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -43,8 +59,9 @@ async function main(argv: string[]): Promise<number> {
   }
 
   let config;
+  const args: string[] = [];
   try {
-    config = parseFlags({ ...command.flags, ...commonFlags }, rest);
+    config = parseFlags({ ...command.flags, ...commonFlags }, rest, process.env, command.positionals && args);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`hitl ${command.name}: ${err.message}`);
@@ -52,12 +69,16 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  if (command.positionals && args.length !== command.positionals.length) {
+    console.error(`hitl ${command.name}: expected ${invocation(command)}, got ${args.length ? args.join(' ') : 'no arguments'}`);
+    return 2;
+  }
 
   const log = createLogger(command.name, config.logLevel as LogLevel);
   const stop = stopRequested(log);
   let service: Service | void;
   try {
-    service = await command.run(config, log);
+    service = await command.run(config, log, args);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`hitl ${command.name}: ${err.message}`);

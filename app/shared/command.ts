@@ -16,8 +16,10 @@ export interface Subcommand<S extends FlagSpec = FlagSpec> {
   /** One line for `hitl --help`. */
   summary: string;
   flags: S;
+  /** Names of the arguments it takes besides flags, in order (e.g. ID); none when unset. */
+  positionals?: string[];
   /** Starts a long-running service, or does a one-off job and returns nothing. */
-  run(config: FlagValues<S & typeof commonFlags>, log: Logger): Promise<Service | void>;
+  run(config: FlagValues<S & typeof commonFlags>, log: Logger, args: string[]): Promise<Service | void>;
 }
 
 export function defineCommand<S extends FlagSpec>(command: Subcommand<S>): Subcommand<S> {

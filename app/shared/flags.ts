@@ -48,15 +48,24 @@ export type FlagValues<S extends FlagSpec> = { [K in keyof S]: ValueOf<S[K]> };
 export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 export const envName = (key: string) => `HITL_${kebab(key).replace(/-/g, '_').toUpperCase()}`;
 
+/**
+ * Reads `argv` against `spec`. Arguments that are not flags (nor a flag's value) are collected
+ * into `positional` when the caller takes any, and refused otherwise.
+ */
 export function parseFlags<S extends FlagSpec>(
   spec: S,
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  positional?: string[],
 ): FlagValues<S> {
   const byName = new Map(Object.keys(spec).map((key) => [kebab(key), key]));
   const raw = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (!arg.startsWith('--') && positional) {
+      positional.push(arg);
+      continue;
+    }
     if (!arg.startsWith('--')) throw new ConfigError(arg, 'unexpected argument (flags look like --name value)');
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);

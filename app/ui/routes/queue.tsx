@@ -4,6 +4,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { AdminError } from '../admin-client.js';
 import type { Cards } from '../cards.js';
 import { cookieOptions, FLASH_COOKIE, type Notice, type UiEnv, type UiOptions } from '../env.js';
+import { noLongerWaiting } from '../views/format.js';
 import { Page } from '../views/layout.js';
 import { QueuePage } from '../views/queue.js';
 
@@ -40,8 +41,7 @@ export function queueApp(options: UiOptions, cards: Cards): Hono<UiEnv> {
         (await cards.render([request], viewer))[0]
       ) : (
         <p class="notice info">
-          This request is no longer waiting: {request.status.replace('_', ' ')}
-          {request.decidedBy && <> by {request.decidedBy}</>}. See the <a href="/history">history</a>.
+          {noLongerWaiting(request)} See the <a href="/history">history</a>.
         </p>
       );
     return c.html(

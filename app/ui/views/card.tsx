@@ -2,7 +2,7 @@ import { sameName } from '../../shared/names.js';
 import type { ApprovalRequest } from '../../contracts/admin-api.js';
 import type { PreviewResult } from '../migration-preview.js';
 import { CallersFacts } from './deferral.js';
-import { formatSpan, formatTime, OUTCOMES, pretty } from './format.js';
+import { CANNOT_DECIDE, formatSpan, formatTime, OUTCOMES, pretty } from './format.js';
 import type { Viewer } from './layout.js';
 
 export interface CardProps {
@@ -97,9 +97,9 @@ export function RequestCard({ request, viewer, preview, notice, now }: CardProps
         </p>
       )}
       {ownRequest ? (
-        <p class="notice info">You made this request, so another reviewer must decide it.</p>
+        <p class="notice info">{CANNOT_DECIDE.ownRequest}</p>
       ) : alreadyApproved ? (
-        <p class="notice info">You have approved this; it needs another reviewer.</p>
+        <p class="notice info">{CANNOT_DECIDE.alreadyApproved}</p>
       ) : (
         <DecisionForm request={request} viewer={viewer} />
       )}

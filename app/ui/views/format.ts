@@ -26,3 +26,17 @@ export const OUTCOMES: Record<Status, { symbol: string; label: string }> = {
 };
 
 export const pretty = (value: unknown): string => JSON.stringify(value, null, 2);
+
+/**
+ * Why a reviewer cannot decide a request, in the same words on the card and in `hitl review`:
+ * the requester never decides their own, and one reviewer's approval counts once.
+ */
+export const CANNOT_DECIDE = {
+  ownRequest: 'You made this request, so another reviewer must decide it.',
+  alreadyApproved: 'You have approved this; it needs another reviewer.',
+} as const;
+
+/** A request someone already decided (or that ended on its own), said as the queue says it. */
+export function noLongerWaiting(request: { status: Status; decidedBy: string | null }): string {
+  return `This request is no longer waiting: ${request.status.replace('_', ' ')}${request.decidedBy ? ` by ${request.decidedBy}` : ''}.`;
+}
