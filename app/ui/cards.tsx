@@ -2,7 +2,7 @@
 import { toolsPreviewing } from '../catalogue.js';
 import type { ApprovalRequest } from '../contracts/admin-api.js';
 import type { Notice } from './env.js';
-import type { MigrationPreviews } from './migration-preview.js';
+import type { MigrationPreviews } from '../shared/migration-preview.js';
 import type { Session, SessionSealer } from './session.js';
 import { RequestCard, type CardProps } from './views/card.js';
 import type { Viewer } from './views/layout.js';
