@@ -52,6 +52,19 @@ function startClient() {
   };
 }
 
+/**
+ * An HTTP request sent again once when the connection was reset: a kept-alive connection the
+ * server closes as it is reused is a property of the client pool, not of the gate.
+ */
+async function resent(request: () => Promise<Response>): Promise<Response> {
+  try {
+    return await request();
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw err;
+    return request();
+  }
+}
+
 function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
@@ -59,7 +72,7 @@ function rssMiB(pid: number): number {
 /** Waits until the server holds `count` parked calls, each acknowledged after its commit. */
 async function heldAtLeast(url: string, count: number): Promise<void> {
   for (;;) {
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await resent(() => fetch(`${url}/metrics`))).text();
     if (Number(/^hitl_pending_requests (\d+)/m.exec(metrics)?.[1] ?? 0) >= count) return;
     await delay(20);
   }
@@ -88,10 +101,11 @@ export async function run(): Promise<BenchSection> {
     await heldAtLeast(url, count);
     const parkSeconds = (monotonicMs() - started) / 1000;
     beforeApproving?.();
-    const ids: string[] = (await (await reviewer.get('/pending')).json()).pending.map((p: { id: string }) => p.id);
+    const ids: string[] = (await (await resent(() => reviewer.get('/pending'))).json()).pending.map((p: { id: string }) => p.id);
     const approving = monotonicMs();
     await drive(16, ids.length, async () => {
-      const res = await reviewer.decide(ids.pop()!, true);
+      const id = ids.pop()!;
+      const res = await resent(() => reviewer.decide(id, true));
       if (res.status !== 204) throw new Error(`decision refused: ${res.status}`);
     });
     const approveSeconds = ((await allAnswered) - approving) / 1000;
@@ -117,7 +131,7 @@ export async function run(): Promise<BenchSection> {
     client.send({ op: 'calls', port, tag, count: 1 });
     const { id } = (await server.waitForLog((l) => l.msg === 'parked' && l.requester === `${tag}-0`)) as { id: string };
     const decided = monotonicMs();
-    const res = await reviewer.decide(id, true);
+    const res = await resent(() => reviewer.decide(id, true));
     if (res.status !== 204) throw new Error(`decision refused: ${res.status}`);
     releases.push((await answered) - decided);
   }

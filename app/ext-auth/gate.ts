@@ -168,11 +168,19 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       return { allowed: true, headers: await approvalHeaders(known, this.options.approvalKey) };
     }
     log.info({ id: known.id, tool: known.toolName, requester, gate: known.gate, joined: arrival.kind === 'joined' }, arrival.kind);
-    const outcome = await this.hold(known, cancelled);
+    // Returned, not awaited: once parked, the Check keeps only what answering it needs (the
+    // card's data is in the store), not the request it was built from.
+    return this.await({ id: known.id, gate: known.gate, expiresAt: known.expiresAt, waiting: known.waiting }, request.body, now, cancelled);
+  }
+
+  /** Holds a parked call and answers it; `rpcBody`: the call as sent, to answer a refusal in its own JSON-RPC terms. */
+  private async await(held: HeldCall, rpcBody: string, parkedAt: number, cancelled: AbortSignal): Promise<CheckAnswer> {
+    const { metrics, log } = this.options;
+    const outcome = await this.hold(held, cancelled);
     if ('deferred' in outcome) {
       metrics.decisions.inc({ outcome: 'deferred' });
-      log.info({ id: known.id }, 'hold ended; the request stays queued');
-      return this.refuse(input, {
+      log.info({ id: held.id }, 'hold ended; the request stays queued');
+      return this.refuseBody(rpcBody, {
         ...this.details(outcome.deferred, 'waiting'),
         reason: null,
         expiresAt: outcome.deferred.expiresAt,
@@ -180,21 +188,24 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       });
     }
     const decided = outcome.decided;
-    metrics.timeToDecision.observe({ outcome: decided.status }, (Date.now() - now) / 1000);
+    metrics.timeToDecision.observe({ outcome: decided.status }, (Date.now() - parkedAt) / 1000);
     metrics.decisions.inc({ outcome: decided.status });
-    log.info({ id: known.id, outcome: decided.status, by: decided.decidedBy }, 'released');
+    log.info({ id: held.id, outcome: decided.status, by: decided.decidedBy }, 'released');
     if (decided.status === 'approved') return { allowed: true, headers: await approvalHeaders(decided, this.options.approvalKey) };
     const status = decided.status as Exclude<GateDetails['status'], 'flood_denied' | 'waiting'>;
-    return this.refuse(input, { ...this.details(decided, status), reviewers: status === 'rejected' && decided.decidedBy ? [decided.decidedBy] : [] });
+    return this.refuseBody(rpcBody, { ...this.details(decided, status), reviewers: status === 'rejected' && decided.decidedBy ? [decided.decidedBy] : [] });
   }
 
-  private details(request: ApprovalRequest, status: GateDetails['status']): GateDetails {
+  private details(request: Pick<ApprovalRequest, 'id' | 'gate' | 'reason'>, status: GateDetails['status']): GateDetails {
     return { status, requestId: request.id, gate: request.gate, reviewers: [], reason: request.reason, expiresAt: null, grantTtlSeconds: null };
   }
 
   private refuse(input: CheckInput, details: GateDetails, kind: 'denied' | 'exhausted' = 'denied'): CheckAnswer {
-    const body = new TextDecoder().decode(input.body);
-    return { allowed: false, kind, reason: details.reason ?? details.status, response: deniedResponse(details, body, this.options.denyAs) };
+    return this.refuseBody(new TextDecoder().decode(input.body), details, kind);
+  }
+
+  private refuseBody(rpcBody: string, details: GateDetails, kind: 'denied' | 'exhausted' = 'denied'): CheckAnswer {
+    return { allowed: false, kind, reason: details.reason ?? details.status, response: deniedResponse(details, rpcBody, this.options.denyAs) };
   }
 
   /** Records a reviewer's decision; the change feed releases the held call, wherever it is held. */
@@ -217,13 +228,13 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
    * Holds one caller until a decision, the request's timeout, the end of the hold, or the
    * caller going away, whichever comes first. Decisions reach it through the change feed.
    */
-  private hold(request: ApprovalRequest, cancelled: AbortSignal): Promise<{ decided: ApprovalRequest } | { deferred: ApprovalRequest }> {
+  private hold(request: HeldCall, cancelled: AbortSignal): Promise<{ decided: Decided } | { deferred: ApprovalRequest }> {
     const { store, log } = this.options;
     return new Promise((resolve) => {
       const callers = this.waiters.get(request.id) ?? new Set();
       this.waiters.set(request.id, callers);
       let ended = false;
-      const end = (outcome: { decided: ApprovalRequest } | { deferred: ApprovalRequest }) => {
+      const end = (outcome: { decided: Decided } | { deferred: ApprovalRequest }) => {
         if (ended) return;
         ended = true;
         clearTimeout(timer);
@@ -299,6 +310,12 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
     return Object.fromEntries(Object.entries(headers).filter(([name]) => !secret.has(name.toLowerCase())));
   }
 }
+
+/** What a parked call keeps while it waits: enough to find its decision and to answer without one. */
+type HeldCall = Pick<ApprovalRequest, 'id' | 'gate' | 'expiresAt' | 'waiting'>;
+
+/** How a held call ended: the decided request from the store, or the gate's own ending when it has none to read. */
+type Decided = ApprovalRequest | (HeldCall & { status: 'abandoned'; reason: string; decidedBy?: null });
 
 /** What an approved call carries upstream; a used grant carries the same. */
 type ApprovalRequestPolicy = Pick<ApprovalRequest, 'gate' | 'approvalsRequired' | 'reviewerGroup'>;

@@ -21,8 +21,11 @@ export async function serveGrpc(gate: Gate, metrics: GateMetrics, log: Logger, p
       const started = performance.now();
       const cancelled = new AbortController();
       call.on('cancelled', () => cancelled.abort());
+      const input = toCheckInput(call.request);
+      // A parked call stays open for minutes: the decoded message it arrived as is not kept with it.
+      call.request = null;
       gate
-        .check(toCheckInput(call.request), cancelled.signal)
+        .check(input, cancelled.signal)
         .then((answer) => {
           if (!answer.allowed || Object.keys(answer.headers).length === 0) {
             metrics.checkLatency.observe({ verdict: answer.allowed ? 'pass' : 'deny' }, (performance.now() - started) / 1000);

@@ -99,24 +99,30 @@ it('A2A 1.0: invalid answers are refused and resume nothing; a second answer is 
   const paused = await client.send('Truncate the customers table.');
   const [id] = pauseOf(paused).approvalIds;
   const answer = (approvals: unknown, type = 'tool_approval_response') => client.answer(paused, { metadata: { [HITL_EXTENSION]: { type, approvals } } });
-  const refusals: [string, () => Promise<unknown>][] = [
-    ['missing', () => answer([])],
-    ['unknown', () => answer([{ id, approved: true }, { id: 'approval-nope', approved: true }])],
-    ['duplicate', () => answer([{ id, approved: true }, { id, approved: false }])],
-    ['wrong type', () => answer([{ id, approved: true }], 'tool_approval_request')],
-    ['no metadata', () => client.answer(paused, {})],
+  const refusals: [string, () => Promise<unknown>, RegExp][] = [
+    ['missing', () => answer([]), /invalid approval answer: every pending approval must be answered; missing /],
+    ['unknown', () => answer([{ id, approved: true }, { id: 'approval-nope', approved: true }]), /invalid approval answer: unknown approval id "approval-nope"/],
+    ['duplicate', () => answer([{ id, approved: true }, { id, approved: false }]), /invalid approval answer: approval id ".+" is answered twice/],
+    ['wrong type', () => answer([{ id, approved: true }], 'tool_approval_request'), /invalid approval answer: metadata type must be "tool_approval_response", not "tool_approval_request"/],
+    ['no metadata', () => client.answer(paused, {}), /invalid approval answer: the message carries no metadata/],
   ];
-  for (const [label, send] of refusals) {
-    const refused = await send().then(() => undefined, (err: Error) => err);
-    assert.ok(refused, `${label} answer is refused`);
+  for (const [label, send, refusal] of refusals) {
+    const refused = await send().then(() => 'accepted', (err: Error) => err.message);
+    assert.match(refused, refusal, `${label} answer is refused`);
   }
   assert.ok(isPaused(await client.getTask(paused.id)), 'still waiting');
   assert.ok((await dbState(ctx)).row_counts.customers > 0, 'nothing ran');
 
   const done = await answer([{ id, approved: false, rejection_reason: 'keep them' }]);
   assert.match(replyText(done), /keep them/);
-  const stale = await answer([{ id, approved: true }]).then(() => undefined, (err: Error) => err);
-  assert.ok(stale, 'a second answer is refused');
+  // The guard's own refusal, before the task's end could answer for it.
+  const stale = await answer([{ id, approved: true }]).then(() => 'accepted', (err: Error) => err.message);
+  assert.match(stale, new RegExp(`task ${paused.id} is not waiting for an approval; this answer is stale and resumes nothing`));
+  // The same answer sent as a new message on the conversation: no ended task to refuse it, only the guard.
+  const looseRefusal = await client
+    .answer({ ...paused, id: '' }, { metadata: { [HITL_EXTENSION]: { type: 'tool_approval_response', approvals: [{ id, approved: true }] } } })
+    .then(() => 'accepted', (err: Error) => err.message);
+  assert.match(looseRefusal, /task \(none\) is not waiting for an approval; this answer is stale and resumes nothing/);
   assert.ok((await dbState(ctx)).row_counts.customers > 0, 'the rejected call never ran');
 });
 

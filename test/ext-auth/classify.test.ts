@@ -69,6 +69,38 @@ for (const [name, request, action, reason] of cases) {
   });
 }
 
+// The gate reads only bodies sent as they are: every coding a client may name, in any case,
+// alone or listed, is refused; only identity (or no header) is read.
+const encodings: [string, 'park' | 'deny'][] = [
+  ['gzip', 'deny'],
+  ['x-gzip', 'deny'],
+  ['deflate', 'deny'],
+  ['br', 'deny'],
+  ['zstd', 'deny'],
+  ['compress', 'deny'],
+  ['x-compress', 'deny'],
+  ['aes128gcm', 'deny'],
+  ['GZIP', 'deny'],
+  [' br ', 'deny'],
+  ['identity, gzip', 'deny'],
+  ['gzip, identity', 'deny'],
+  ['', 'deny'],
+  ['identity', 'park'],
+  ['IDENTITY', 'park'],
+  [' identity ', 'park'],
+];
+for (const [encoding, action] of encodings) {
+  test(`content-encoding ${JSON.stringify(encoding)}: ${action}`, () => {
+    const verdict = classify(post(call('run_migration', { version: 'v3' }), { headers: { 'content-type': 'application/json', 'content-encoding': encoding } }));
+    if (action === 'park') return assert.is(verdict.action, 'park', JSON.stringify(verdict));
+    assert.equal(verdict, { action: 'deny', reason: `body is encoded (${encoding.trim().toLowerCase()}); the gate reads only plain bodies` });
+  });
+}
+
+test('a tools/call without content-encoding is read as identity and parks', () => {
+  assert.is(classify(post(call('run_migration'))).action, 'park');
+});
+
 test('a batch of one call with a notification is that call', () => {
   const verdict = classify(post(`[${call('run_migration', { version: 'v3' })},${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: {} })}]`));
   assert.equal(verdict, { action: 'park', rpcMethod: 'tools/call', batch: true, calls: [{ rpcId: '1', name: 'run_migration', args: { version: 'v3' } }] });

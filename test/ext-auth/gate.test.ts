@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunningExtAuth } from '../../app/ext-auth/command.js';
-import { verifyChain } from '../../app/ext-auth/audit.js';
+import { chainHash, verifyChain } from '../../app/ext-auth/audit.js';
 import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall } from '../helpers/ext-auth.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -102,6 +102,21 @@ it('the requester cannot approve their own request; a reviewer outside the group
   assert.is((await result).code, 7);
 });
 
+it('a policy naming another reviewer group: only that group decides, a reviewer of the default group is refused', async (ctx) => {
+  // Its own requester, so that a failure here leaves nothing counted against alice's flood limit.
+  const { id, result } = await park(ctx, { context: { 'reviewer-group': 'developers' }, headers: { 'x-user-id': 'grace' } });
+  const record = await (await admin(ctx.ext.adminUrl, 'bob').get(`/requests/${id}`)).json();
+  assert.is(record.reviewerGroup, 'developers');
+  const outsider = await admin(ctx.ext.adminUrl, 'bob').decide(id, true, 'platform says yes');
+  assert.is(outsider.status, 403);
+  assert.is((await outsider.json()).error, 'bob is not in reviewer group developers');
+  assert.is((await (await admin(ctx.ext.adminUrl, 'bob').get(`/requests/${id}`)).json()).status, 'pending', 'the refused decision changed nothing');
+  assert.is((await admin(ctx.ext.adminUrl, 'dave').decide(id, true, 'developers say yes')).status, 204);
+  const answer = await result;
+  assert.is(answer.code, 0);
+  assert.is(answer.headers['x-hitl-approved-by'], 'dave');
+});
+
 it('credentials: none is 401, a wrong token is 401', async (ctx) => {
   assert.is((await admin(ctx.ext.adminUrl).get('/pending')).status, 401);
   const wrong = await fetch(`${ctx.ext.adminUrl}/pending`, { headers: { authorization: 'Bearer not-a-token' } });
@@ -177,10 +192,57 @@ it('history, metrics, and an audit export whose hash chain verifies', async (ctx
   assert.is(verifyChain(lines), null);
   const tampered = lines.map((l) => ({ ...l }));
   tampered[2].entry = tampered[2].entry.replace('"event":"', '"event":"forged_');
-  assert.is(verifyChain(tampered)?.seq, lines[2].seq);
+  assert.equal(verifyChain(tampered), { seq: lines[2].seq, problem: 'its content does not match its hash' });
+  // The same edit with the entry's own hash recomputed: only the next entry's link shows it.
+  tampered[2].hash = chainHash(tampered[2].prevHash, tampered[2].entry);
+  assert.equal(verifyChain(tampered), { seq: lines[3].seq, problem: 'does not follow the entry before it' });
+  assert.equal(verifyChain([...lines.slice(0, 2), ...lines.slice(3)]), { seq: lines[3].seq, problem: 'does not follow the entry before it' }, 'a deleted entry');
+  assert.equal(verifyChain([lines[0], lines[2], lines[1], ...lines.slice(3)]), { seq: lines[2].seq, problem: 'does not follow the entry before it' }, 'two entries swapped');
+  assert.equal(verifyChain(lines.slice(1)), { seq: lines[1].seq, problem: 'does not follow the entry before it' }, 'the head cut off');
 });
 
 it.run();
+
+const overall = suite('ext-auth --max-pending');
+overall('past the overall limit any requester is refused at once with 429; a decision makes room', async () => {
+  const dir = tempDir('ext-auth-max-pending');
+  const ext = await startGate(extAuthConfig(dir.path, { maxPending: 2, maxPendingPerRequester: 20 }));
+  const client = grpcClient(ext.grpcPort);
+  try {
+    const parkAs = async (requester: string) => {
+      const parked = nextChange(ext.gate, (c) => c.type === 'parked');
+      const call = client.check(checkRequest({ headers: { 'x-user-id': requester }, body: toolCall('run_migration', { version: 'v3', by: requester }) }));
+      // Closing the client on a failure cancels held calls; that is not this test's finding.
+      call.result.catch(() => undefined);
+      return { id: (await parked).id, ...call };
+    };
+    const held = [await parkAs('alice'), await parkAs('erin')];
+    // Past the limit the call must be answered at once; one that parks instead is rejected, and fails the test.
+    const parkedInstead = nextChange(ext.gate, (c) => c.type === 'parked');
+    const over = client.check(checkRequest({ headers: { 'x-user-id': 'frank' }, body: toolCall('run_migration', { version: 'v3', by: 'frank' }) })).result;
+    const first = await Promise.race([over, parkedInstead.then((c) => c.id)]);
+    if (typeof first === 'string') {
+      await admin(ext.adminUrl, 'bob').decide(first, false, 'over the limit');
+      assert.unreachable(`frank's call was parked (${first}) past --max-pending 2`);
+    }
+    const refused = await over;
+    assert.equal([refused.code, refused.httpStatus], [8, 200]);
+    assert.is(refused.toolError!.text, 'Refused by the platform gate: too many requests waiting for review (2); try later');
+    assert.equal([refused.toolError!.details.status, refused.toolError!.details.requestId], ['flood_denied', null]);
+    assert.equal((await (await admin(ext.adminUrl, 'bob').get('/pending')).json()).pending.map((p: any) => p.requester).sort(), ['alice', 'erin']);
+
+    assert.is((await admin(ext.adminUrl, 'bob').decide(held[0].id, false, 'make room')).status, 204);
+    await held[0].result;
+    const frank = await parkAs('frank');
+    for (const { id } of [held[1], frank]) assert.is((await admin(ext.adminUrl, 'bob').decide(id, false, 'cleanup')).status, 204);
+    await Promise.all([held[1].result, frank.result]);
+  } finally {
+    client.close();
+    await ext.close();
+    dir.remove();
+  }
+});
+overall.run();
 
 const timeouts = suite('ext-auth park timeout');
 timeouts('a call nobody decides is refused when its time runs out', async () => {

@@ -165,6 +165,33 @@ it('the store: a relinked rewrite, then a dropped tail, each fail against the si
   assert.match(cut.stderr, new RegExp(`entry ${rows.length}: a signed checkpoint names it, but the chain ends at ${rows.length - 1}`));
 });
 
+it('a deleted line, two swapped lines, a forged entry with its own hash redone, and a line cut short are each named', async (ctx) => {
+  const entries = ctx.exported.slice(0, -1);
+  const cases: [string, string[], RegExp][] = [
+    ['deleted', [entries[0], ...entries.slice(2)], /audit chain broken at line 2 \(entry 3\): does not follow the entry before it/],
+    ['swapped', [entries[0], entries[2], entries[1], ...entries.slice(3)], /audit chain broken at line 2 \(entry 3\): does not follow the entry before it/],
+    [
+      'forged with its own hash redone',
+      [
+        entries[0],
+        edit(entries[1], (o) => {
+          o.entry = o.entry.replace(/"actor":"[^"]*"/, '"actor":"mallory"');
+          o.actor = 'mallory';
+          o.hash = chainHash(o.prevHash, o.entry);
+        }),
+        ...entries.slice(2),
+      ],
+      /audit chain broken at line 3 \(entry 3\): does not follow the entry before it/,
+    ],
+    ['cut short', [...entries.slice(0, -1), entries.at(-1)!.slice(0, 40)], new RegExp(`audit chain broken at line ${entries.length}: is not JSON`)],
+  ];
+  for (const [what, lines, problem] of cases) {
+    const run = await verify(ctx, lines, false);
+    assert.is(run.code, 1, what);
+    assert.match(run.stderr, problem, what);
+  }
+});
+
 it('a gap in the sequence numbers is named even where the links were recomputed', async (ctx) => {
   const entries = ctx.exported.slice(0, -1).map((l) => JSON.parse(l));
   entries.splice(1, 1);
