@@ -32,6 +32,7 @@ const doc = [
   '',
   `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine}.`,
   'Every figure is compared with a baseline measured in the same run.',
+  'Two versions of the binary measured one after the other on one machine: [benchmark-comparisons.md](benchmark-comparisons.md).',
   '',
   '| what | figure | compared with (same run) |',
   '| --- | --- | --- |',

@@ -1,12 +1,14 @@
 /**
  * The model used when no Anthropic key is set: deterministic, offline, and honest about
  * being a script. It understands the four scene prompts and a few simple requests, picks
- * the tool a real model would, and reports tool results and denials verbatim.
+ * the tool a real model would, and reports denials verbatim and results readably: rows as a
+ * table, a migration or a truncation as a sentence.
  */
 import { AIMessage, type BaseMessage } from '@langchain/core/messages';
 import { randomUUID } from 'node:crypto';
 import type { GateDetails } from '../contracts/denial.js';
 import type { AgentModel } from './graph.js';
+import { readableResult } from './readable-result.js';
 
 export const OFFLINE_NOTICE = '(offline model: set ANTHROPIC_API_KEY for a real one)';
 
@@ -47,7 +49,7 @@ export function offlineTurn(messages: BaseMessage[], nextCallId: () => string): 
       return new AIMessage(`${result} Ask me to try again once it is approved.`);
     }
     const sentence = /[.!?]$/.test(result) ? result : `${result}.`;
-    return new AIMessage(failed ? `The call did not run: ${sentence} I will not retry it.` : `Done. ${result}`);
+    return new AIMessage(failed ? `The call did not run: ${sentence} I will not retry it.` : (readableResult(result) ?? `Done. ${result}`));
   }
   const prompt = last?.getType() === 'human' ? String(last.content) : '';
   const call = planFor(prompt);

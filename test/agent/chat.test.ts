@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/temp.js';
 import { screenshotPath } from '../helpers/screenshots.js';
 import { agentConfig } from '../helpers/agent.js';
 
-test('the chat page renders an approval card, approves it, and shows a gated call executing until the reviewer decides', async () => {
+test('the chat page draws query rows as a table, renders an approval card, approves it, and shows a gated call executing until the reviewer decides', async () => {
   const stack = await startStack();
   const dir = tempDir('chat');
   const agent = await startAgent(
@@ -23,6 +23,17 @@ test('the chat page renders an approval card, approves it, and shows a gated cal
     await page.goto(`${agent.url}/`);
     await page.fill('#user', 'erin');
 
+    // A query's rows arrive as a table: a header of the columns, one row each, text only.
+    await page.fill('#prompt', "What's in the orders table?");
+    await page.keyboard.press('Enter');
+    const result = page.locator('.bubble.agent table.result');
+    await result.waitFor();
+    assert.equal(await result.locator('thead th').allTextContents(), ['id', 'customer', 'amount', 'status', 'created_at']);
+    const rows = await result.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.equal(rows.map((cells) => cells.slice(0, 4)), [['1', 'acme', '199.00', 'paid'], ['2', 'globex', '42.50', 'paid'], ['3', 'initech', '1800.00', 'pending']]);
+    assert.is(await page.locator('.bubble.agent p').first().textContent(), 'Schema v2: 3 rows.');
+    assert.is(await result.evaluate((table) => table.closest('[role=region]')?.getAttribute('aria-label')), 'Query result');
+
     await page.fill('#prompt', 'Truncate the orders table.');
     await page.keyboard.press('Enter');
     const card = page.locator('.card');
@@ -31,7 +42,7 @@ test('the chat page renders an approval card, approves it, and shows a gated cal
     assert.equal(JSON.parse((await card.locator('.args').textContent())!), { table: 'orders' });
     await page.screenshot({ path: screenshotPath('chat.png'), fullPage: true });
     await card.locator('button.approve').click();
-    await page.locator('.bubble.agent >> text=Done.').waitFor();
+    await page.locator('.bubble.agent >> text=Truncated orders: 3 rows deleted.').waitFor();
     assert.is((await (await fetch(`${stack.mcp.url}/state`)).json()).row_counts.orders, 0);
 
     const parked = nextChange(stack.ext.gate, (c) => c.type === 'parked');

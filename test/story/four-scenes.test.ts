@@ -65,7 +65,7 @@ async function reply(ctx: Ctx, before: number): Promise<string> {
 
 it('scene 1: a question runs without approval anywhere', async (ctx) => {
   const text = await reply(ctx, await ask(ctx, "What's in the orders table?"));
-  assert.match(text, /"schema_version":"v2"/);
+  assert.match(text, /Schema v2: 3 rows\./);
   const db = await state(ctx);
   assert.is(db.schema_version, 'v2');
   assert.is(db.row_counts.orders, 3);
@@ -83,7 +83,7 @@ it('scene 2: truncate pauses in the chat; the reviewer queue stays empty; approv
   await ctx.chat.screenshot({ path: screenshotPath('scene-2-chat-approval.png') });
   const before = await ctx.chat.locator('.bubble.agent').count();
   await card.locator('button.approve').click();
-  assert.match(await reply(ctx, before), /Done/);
+  assert.match(await reply(ctx, before), /Truncated orders: 3 rows deleted\./);
   assert.is((await state(ctx)).row_counts.orders, 0);
 });
 

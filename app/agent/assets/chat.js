@@ -21,10 +21,82 @@
 
   function say(who, text) {
     const item = element('li', `bubble ${who}`);
-    item.append(element('span', 'who', who === 'user' ? 'You' : 'Assistant'), element('p', '', text));
+    item.append(element('span', 'who', who === 'user' ? 'You' : 'Assistant'));
+    if (who === 'user') item.append(element('p', '', text));
+    else appendAnswer(item, text);
     conversation.append(item);
     item.scrollIntoView({ block: 'end' });
     return item;
+  }
+
+  // The agent's text as paragraphs, with each Markdown table in it (a header row, a --- row,
+  // then rows) drawn as a table. Cells are text nodes like everything else the agent sends.
+  function appendAnswer(item, text) {
+    const lines = text.split('\n');
+    let paragraph = [];
+    const endParagraph = () => {
+      if (paragraph.length) item.append(element('p', '', paragraph.join('\n')));
+      paragraph = [];
+    };
+    for (let i = 0; i < lines.length; ) {
+      if (isTableRow(lines[i]) && isTableRule(lines[i + 1])) {
+        endParagraph();
+        const header = tableCells(lines[i]);
+        const rows = [];
+        for (i += 2; i < lines.length && isTableRow(lines[i]); i++) rows.push(tableCells(lines[i]));
+        item.append(table(header, rows));
+      } else {
+        if (lines[i].trim() === '') endParagraph();
+        else paragraph.push(lines[i]);
+        i++;
+      }
+    }
+    endParagraph();
+  }
+
+  const isTableRow = (line) => typeof line === 'string' && /^\s*\|.*\|\s*$/.test(line);
+  const isTableRule = (line) => isTableRow(line) && tableCells(line).every((c) => /^:?-{3,}:?$/.test(c));
+
+  // "| a | b \| c |" → ["a", "b | c"]: a backslash keeps the next character as it is.
+  function tableCells(line) {
+    const inner = line.trim().slice(1, -1);
+    const cells = [];
+    let current = '';
+    for (let i = 0; i < inner.length; i++) {
+      if (inner[i] === '\\' && i + 1 < inner.length) current += inner[++i];
+      else if (inner[i] === '|') {
+        cells.push(current.trim());
+        current = '';
+      } else current += inner[i];
+    }
+    cells.push(current.trim());
+    return cells;
+  }
+
+  function table(header, rows) {
+    // Wide results scroll inside their own region, which a keyboard can reach.
+    const region = element('div', 'table-region');
+    region.tabIndex = 0;
+    region.setAttribute('role', 'region');
+    region.setAttribute('aria-label', 'Query result');
+    const grid = element('table', 'result');
+    const head = element('tr');
+    for (const name of header) {
+      const th = element('th', '', name);
+      th.scope = 'col';
+      head.append(th);
+    }
+    const thead = element('thead');
+    thead.append(head);
+    const tbody = element('tbody');
+    for (const cells of rows) {
+      const row = element('tr');
+      header.forEach((_, column) => row.append(element('td', '', cells[column] ?? '')));
+      tbody.append(row);
+    }
+    grid.append(thead, tbody);
+    region.append(grid);
+    return region;
   }
 
   function textOf(message) {
