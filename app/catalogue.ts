@@ -21,11 +21,13 @@ export interface ToolAnnotations {
 }
 
 export interface CatalogueEntry {
-  name: string;
-  title: string;
-  tier: Tier;
-  description: string;
-  annotations: ToolAnnotations;
+  readonly name: string;
+  readonly title: string;
+  readonly tier: Tier;
+  readonly description: string;
+  readonly annotations: Readonly<ToolAnnotations>;
+  /** What a reviewer's card shows beside the call: the SQL a migration would run, read from the MCP server. */
+  readonly preview?: 'migration-plan';
 }
 
 export interface Endpoint {
@@ -41,7 +43,7 @@ export const endpoints: Record<EndpointName, Endpoint> = {
   privileged: { name: 'privileged', prefix: '/privileged', path: '/privileged/mcp' },
 };
 
-export const catalogue: readonly CatalogueEntry[] = [
+export const catalogue = [
   {
     name: 'cluster_db_query',
     title: 'Query the orders database',
@@ -66,8 +68,12 @@ export const catalogue: readonly CatalogueEntry[] = [
       'Migrate the shared orders schema up or down to a version (v1..v4). ' +
       'A platform reviewer must approve it; the call waits until they decide.',
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    preview: 'migration-plan',
   },
-];
+] as const satisfies readonly CatalogueEntry[];
+
+/** The project's tools, by name: a tool the catalogue does not declare is a compile error wherever one is named. */
+export type ToolName = (typeof catalogue)[number]['name'];
 
 export function endpointOf(tier: Tier): Endpoint {
   return tier === 'platform' || tier === 'both' ? endpoints.privileged : endpoints.public;
@@ -87,4 +93,26 @@ export function toolsOn(endpoint: EndpointName, tools: readonly CatalogueEntry[]
 
 export function findTool(name: string, tools: readonly CatalogueEntry[] = catalogue): CatalogueEntry | undefined {
   return tools.find((tool) => tool.name === name);
+}
+
+/** The tools whose review card shows `preview`. */
+export function toolsPreviewing(preview: NonNullable<CatalogueEntry['preview']>, tools: readonly CatalogueEntry[] = catalogue): string[] {
+  return tools.filter((tool) => tool.preview === preview).map((tool) => tool.name);
+}
+
+/**
+ * The assistant's instructions, naming the tools by what the catalogue says of them, so the
+ * prompt cannot drift from the tools it is given: read-only ones to answer questions,
+ * destructive ones only when asked.
+ */
+export function assistantPrompt(tools: readonly CatalogueEntry[] = catalogue): string {
+  const names = (keep: (t: CatalogueEntry) => boolean) => {
+    const picked = tools.filter(keep).map((t) => t.name);
+    return picked.length > 1 ? `${picked.slice(0, -1).join(', ')} and ${picked.at(-1)}` : picked.join('');
+  };
+  return [
+    'You are a database assistant for the orders database.',
+    `Use ${names((t) => t.annotations.readOnlyHint)} to answer questions; use ${names((t) => t.annotations.destructiveHint)} only when the user asks for them.`,
+    'Some tools wait for a human approval. If a call is rejected or denied, tell the user the reason exactly as given and do not retry it.',
+  ].join(' ');
 }

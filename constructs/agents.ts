@@ -1,8 +1,12 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { needsUserApproval, type CatalogueEntry } from '../app/catalogue.js';
+import { assistantPrompt, needsUserApproval, type CatalogueEntry } from '../app/catalogue.js';
 // kagent forwards this A2A header onto MCP calls, so the gateway gate knows who is asking.
 import { REQUESTER_HEADER } from '../app/contracts/headers.js';
+import { KAGENT_AGENT_PORT } from '../app/contracts/ports.js';
+import { agentFlags } from '../app/agent/flags.js';
+import { commonFlags } from '../app/shared/flags.js';
+import { argv } from '../app/shared/invocation.js';
 import {
   AgentV1Alpha2,
   AgentV1Alpha2SpecByoDeploymentResourcesLimits as Limit,
@@ -14,22 +18,6 @@ import type { GatedMcpServer } from './gated-mcp-server.js';
 import type { GatewayRef } from './gateway.js';
 import type { HitlPlatform } from './platform.js';
 import { NON_ROOT_USER, type HitlImage, type SecretKeyRef } from './workload.js';
-
-/** kagent serves every BYO agent on this port, through a Service named after the Agent. */
-const KAGENT_AGENT_PORT = 8080;
-
-/** The prompt names the tools by what the catalogue says they do, so it cannot drift from it. */
-function systemMessage(tools: readonly CatalogueEntry[]): string {
-  const names = (keep: (t: CatalogueEntry) => boolean) => {
-    const picked = tools.filter(keep).map((t) => t.name);
-    return picked.length > 1 ? `${picked.slice(0, -1).join(', ')} and ${picked.at(-1)}` : picked.join('');
-  };
-  return [
-    'You are a database assistant for the orders database.',
-    `Use ${names((t) => t.annotations.readOnlyHint)} to answer questions; use ${names((t) => t.annotations.destructiveHint)} only when the user asks for them.`,
-    'Some tools wait for a human approval. If a call is rejected or denied, tell the user the reason exactly as given and do not retry it.',
-  ].join(' ');
-}
 
 export interface DeclarativeAgentProps {
   readonly name?: string;
@@ -57,7 +45,7 @@ export class DeclarativeAgent extends Construct {
         description: 'DBA assistant: queries freely, asks you before emptying a table, and waits for a platform reviewer on migrations.',
         declarative: {
           modelConfig: props.modelConfig,
-          systemMessage: systemMessage(remotes.flatMap((remote) => remote.tools)),
+          systemMessage: assistantPrompt(remotes.flatMap((remote) => remote.tools)),
           tools: remotes.map((remote) => ({
             type: AgentV1Alpha2SpecDeclarativeToolsType.MCP_SERVER,
             mcpServer: {
@@ -140,13 +128,16 @@ export class ByoAgent extends Construct {
             imagePullPolicy: props.image.pullPolicy ?? 'IfNotPresent',
             args: [
               'agent',
-              '--host', '0.0.0.0',
-              '--port', String(KAGENT_AGENT_PORT),
-              '--gateway-url', props.gateway.url,
-              '--tool-timeout', `${toolTimeout.toSeconds()}s`,
-              ...(props.model ? ['--model', props.model] : []),
-              ...(props.databaseUrl ? [] : ['--data-dir', '/data']),
-              ...(props.userApprovalKey ? ['--approval-key', `${APPROVAL_KEY_DIR}/${props.userApprovalKey.key}`] : []),
+              ...argv(commonFlags, { host: '0.0.0.0' }),
+              // kagent serves every BYO agent on its port, through a Service named after the Agent.
+              ...argv(agentFlags, {
+                port: KAGENT_AGENT_PORT,
+                gatewayUrl: props.gateway.url,
+                toolTimeout: toolTimeout.toMilliseconds(),
+                model: props.model,
+                dataDir: props.databaseUrl ? undefined : '/data',
+                approvalKey: props.userApprovalKey && `${APPROVAL_KEY_DIR}/${props.userApprovalKey.key}`,
+              }),
             ],
             env,
             podSecurityContext: { runAsNonRoot: true, ...NON_ROOT_USER, seccompProfile: { type: 'RuntimeDefault' } },

@@ -15,7 +15,10 @@ import { ReferenceGrant } from '../imports/referencegrant-gateway.networking.k8s
 import { RemoteMcpServer, RemoteMcpServerSpecProtocol } from '../imports/remotemcpserver-kagent.dev.js';
 import { fromGateway, type GatewayRef } from './gateway.js';
 import type { HitlPlatform } from './platform.js';
-import { allowIngress, fromWorkload, HitlWorkload, type HitlImage, type SecretKeyRef } from './workload.js';
+import { mcpFlags } from '../app/mcp/flags.js';
+import type { FlagValues } from '../app/shared/flags.js';
+import { argv, listeningPorts } from '../app/shared/invocation.js';
+import { allowIngress, fromWorkload, HitlWorkload, workloadPorts, type HitlImage, type SecretKeyRef } from './workload.js';
 
 /** Who approves on the gateway, sent to ext-auth as the policy's contextExtensions. */
 export interface ApprovalRule {
@@ -34,7 +37,7 @@ export interface GatedMcpServerProps {
   readonly name?: string;
   /** The tools this server serves, with their tiers. Default: the project's catalogue. */
   readonly tools?: readonly CatalogueEntry[];
-  /** `hitl` subcommand and flags that serve those tools. Default `hitl mcp` on 8080. */
+  /** `hitl` subcommand and flags that serve those tools, on the MCP server's default port. Default `hitl mcp`. */
   readonly args?: string[];
   /** The human gate for privileged tools; required when any tool needs a platform reviewer. */
   readonly gate?: HitlPlatform;
@@ -112,20 +115,21 @@ export class GatedMcpServer extends Construct {
     const remoteTimeout = gate ? gate.agentWait(`GatedMcpServer ${this.name}: remoteTimeout`, props.remoteTimeout) : (props.remoteTimeout ?? Duration.minutes(1));
 
     new k8s.KubeNamespace(this, 'namespace', { metadata: { name: this.namespace } });
+    const serverArgs: Partial<FlagValues<typeof mcpFlags>> = {
+      port: mcpFlags.port.default,
+      dataDir: '/data',
+      allowedHosts: [`${this.name}.${this.namespace}.svc.cluster.local`, new URL(gateway.url).hostname],
+      ...(gate ? { approvalVerifyKey: '/etc/hitl/approval-verify-key/approval.pub' } : { noApprovalCheck: true }),
+      userApprovalVerifyKey: props.userApprovalVerifyKey && `/etc/hitl/user-approval-verify-key/${props.userApprovalVerifyKey.key}`,
+    };
     this.server = new HitlWorkload(this, 'server', {
       namespace: this.namespace,
       name: this.name,
       image: props.image,
       // The gateway may pass the agent's Host through, so its name is allowed as well as ours.
       // Only the public key is mounted here: this server verifies approvals and can never sign one.
-      args: props.args ?? [
-        'mcp', '--port', '8080', '--data-dir', '/data',
-        '--allowed-hosts', `${this.name}.${this.namespace}.svc.cluster.local`,
-        '--allowed-hosts', new URL(gateway.url).hostname,
-        ...(gate ? ['--approval-verify-key', '/etc/hitl/approval-verify-key/approval.pub'] : ['--no-approval-check']),
-        ...(props.userApprovalVerifyKey ? ['--user-approval-verify-key', `/etc/hitl/user-approval-verify-key/${props.userApprovalVerifyKey.key}`] : []),
-      ],
-      ports: [{ name: 'http', port: 8080 }],
+      args: props.args ?? ['mcp', ...argv(mcpFlags, serverArgs)],
+      ports: workloadPorts(listeningPorts(mcpFlags, serverArgs)),
       healthPort: 'http',
       data: { mountPath: '/data', size: Size.gibibytes(1) },
       secretFiles: [

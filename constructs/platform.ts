@@ -2,7 +2,11 @@ import { ApiObject, Duration, Lazy, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { fromGateway, type GatewayRef } from './gateway.js';
-import { allowIngress, fromWorkload, HitlWorkload, type HitlImage, type SecretKeyRef } from './workload.js';
+import { extAuthFlags } from '../app/ext-auth/flags.js';
+import type { FlagValues } from '../app/shared/flags.js';
+import { argv, flagName, listeningPorts } from '../app/shared/invocation.js';
+import { uiFlags } from '../app/ui/flags.js';
+import { allowIngress, fromWorkload, HitlWorkload, workloadPorts, type HitlImage, type SecretKeyRef } from './workload.js';
 
 export interface HitlPlatformProps {
   readonly image: HitlImage;
@@ -68,24 +72,25 @@ export class HitlPlatform extends Construct {
 
     new k8s.KubeNamespace(this, 'namespace', { metadata: { name: this.namespace } });
 
+    const extAuthArgs: Partial<FlagValues<typeof extAuthFlags>> = {
+      grpcPort: extAuthFlags.grpcPort.default,
+      adminPort: extAuthFlags.adminPort.default,
+      parkTimeout: this.parkTimeout.toMilliseconds(),
+      hold: this.holdFor.toMilliseconds(),
+      tokensFile: '/etc/hitl/reviewers/tokens.json',
+      approvalKey: '/etc/hitl/approval-key/approval.key',
+      dataDir: props.databaseUrl ? undefined : '/data',
+    };
+
     this.extAuth = new HitlWorkload(this, 'ext-auth', {
       namespace: this.namespace,
       name: 'hitl-ext-auth',
       image: props.image,
-      args: [
-        'ext-auth',
-        '--grpc-port', '9001',
-        '--admin-port', '8081',
-        '--park-timeout', `${this.parkTimeout.toSeconds()}s`,
-        '--hold', `${this.holdFor.toSeconds()}s`,
-        '--tokens-file', '/etc/hitl/reviewers/tokens.json',
-        '--approval-key', '/etc/hitl/approval-key/approval.key',
-        ...(props.databaseUrl ? [] : ['--data-dir', '/data']),
-      ],
-      ports: [
-        { name: 'grpc', port: 9001, appProtocol: 'kubernetes.io/h2c', service: 'grpc' },
-        { name: 'admin', port: 8081, service: 'admin' },
-      ],
+      args: ['ext-auth', ...argv(extAuthFlags, extAuthArgs)],
+      ports: workloadPorts(listeningPorts(extAuthFlags, extAuthArgs), {
+        grpc: { appProtocol: 'kubernetes.io/h2c', service: 'grpc' },
+        admin: { service: 'admin' },
+      }),
       healthPort: 'admin',
       replicas,
       secretEnv: props.databaseUrl ? { HITL_DATABASE_URL: props.databaseUrl } : undefined,
@@ -96,13 +101,19 @@ export class HitlPlatform extends Construct {
       data: props.databaseUrl ? undefined : { mountPath: '/data', size: Size.gibibytes(1) },
     });
 
+    const uiArgs: Partial<FlagValues<typeof uiFlags>> = { port: uiFlags.port.default, extAuthUrl: this.extAuth.url('admin') };
     this.ui = new HitlWorkload(this, 'ui', {
       namespace: this.namespace,
       name: 'hitl-ui',
       image: props.image,
-      // Resolved at synth, once the MCP servers have registered themselves.
-      args: ['ui', '--port', '8090', '--ext-auth-url', this.extAuth.url('admin'), '--mcp-url', Lazy.any({ produce: () => this.planSource ?? 'http://127.0.0.1:8080' })],
-      ports: [{ name: 'http', port: 8090 }],
+      args: [
+        'ui',
+        ...argv(uiFlags, uiArgs),
+        // Resolved at synth, once the MCP servers have registered themselves.
+        flagName(uiFlags, 'mcpUrl'),
+        Lazy.any({ produce: () => this.planSource ?? uiFlags.mcpUrl.default }),
+      ],
+      ports: workloadPorts(listeningPorts(uiFlags, uiArgs)),
       healthPort: 'http',
       replicas: props.uiReplicas ?? 1,
       secretEnv: { HITL_SESSION_SECRET: props.sessionSecret },

@@ -1,6 +1,7 @@
 import type { Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import type { ListeningPort } from '../app/shared/invocation.js';
 
 /** The one image every workload runs; each Deployment picks its subcommand. */
 export interface HitlImage {
@@ -18,6 +19,11 @@ export interface WorkloadPort {
   readonly service?: string;
 }
 
+/** The ports a subcommand listens on, as the container and its Services open them, with what Kubernetes needs beyond the number. */
+export function workloadPorts(listening: ListeningPort[], details: Record<string, Omit<WorkloadPort, 'name' | 'port'>> = {}): WorkloadPort[] {
+  return listening.map(({ name, port }) => ({ name, port, ...details[name] }));
+}
+
 /** A value read from a Secret rather than written into the manifest. */
 export interface SecretKeyRef {
   readonly name: string;
@@ -28,7 +34,7 @@ export interface WorkloadProps {
   readonly namespace: string;
   readonly name: string;
   readonly image: HitlImage;
-  /** `hitl` subcommand and its flags, e.g. `['mcp', '--port', '8080']`. */
+  /** `hitl` subcommand and its flags, built from the subcommand's flag spec (`argv`). */
   readonly args: string[];
   readonly ports: WorkloadPort[];
   /** The port serving /healthz and /readyz. */

@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import { readExport, reportChain, type ChainedEntry } from '../shared/audit-chain.js';
 import { defineCommand } from '../shared/command.js';
-import { ConfigError, duration, port, text, url, type FlagValues } from '../shared/flags.js';
+import { ConfigError, type FlagValues } from '../shared/flags.js';
 import { listen, withOps } from '../shared/http.js';
-import { REQUESTER_HEADER } from '../contracts/headers.js';
 import type { Logger } from '../shared/log.js';
 import { openDatabase } from '../shared/sql.js';
 import { a2aApp, AGENT_NAME, agentCard, ApprovalGuard } from './a2a-server.js';
@@ -20,31 +18,12 @@ import { createAgentTables } from './schema.js';
 import { SqlTaskStore } from './task-store.js';
 import { UserApprovalSigner } from './user-approval.js';
 import { keyFromFlag } from '../shared/key-flags.js';
-
-const storageFlags = {
-  dataDir: { help: 'where paused tasks, conversations and the decision audit are kept (embedded database)', default: join('.hitl', 'agent'), parse: text, metavar: 'DIR' },
-  databaseUrl: { help: 'keep them in this PostgreSQL instead', parse: url(['postgres:', 'postgresql:']), metavar: 'URL' },
-};
+import { agentFlags, agentVerifyAuditFlags } from './flags.js';
 
 export const agentCommand = defineCommand({
   name: 'agent',
   summary: 'the BYO LangGraph DBA assistant over A2A, pausing in the chat before user-tier tools',
-  flags: {
-    port: { help: 'HTTP port (A2A JSON-RPC and the agent card)', default: 8070, parse: port, metavar: 'PORT' },
-    gatewayUrl: { help: 'where the MCP endpoints are reached', default: 'http://127.0.0.1:8000', parse: url(), metavar: 'URL' },
-    ...storageFlags,
-    model: { help: 'Anthropic model, used when ANTHROPIC_API_KEY is set', default: 'claude-sonnet-4-5', parse: text, metavar: 'NAME' },
-    publicUrl: { help: 'the URL the agent card advertises (default: where it listens)', parse: url(), metavar: 'URL' },
-    requesterHeader: { help: 'A2A request header naming the chat user (kagent sets x-user-id), forwarded on tool calls', default: REQUESTER_HEADER, parse: text, metavar: 'NAME' },
-    jwtJwks: { help: 'take the user from a bearer JWT verified with this JWKS (file or URL) instead of the header', parse: text, metavar: 'FILE|URL' },
-    jwtIssuer: { help: 'with --jwt-jwks: the issuer a token must name', parse: text, metavar: 'ISS' },
-    jwtAudience: { help: 'with --jwt-jwks: the audience a token must name', parse: text, metavar: 'AUD' },
-    approvalKey: { help: 'Ed25519 private key (PEM) signing each approved call for the MCP server', parse: text, metavar: 'FILE' },
-    auditToken: { help: 'serve GET /audit.jsonl to this bearer token (prefer HITL_AUDIT_TOKEN)', parse: text, metavar: 'TOKEN' },
-    anonymousUser: { help: 'the user of requests that name none (a local single-user chat); unset, they are refused', parse: text, metavar: 'NAME' },
-    toolTimeout: duration('how long one tool call may take; longer than the gate\'s park timeout', '15m'),
-    connectTimeout: duration('how long to keep trying to reach the gateway at start', '60s'),
-  },
+  flags: agentFlags,
   async run(config, log) {
     const running = await startAgent(config, log);
     log.info({ url: running.url, model: running.model }, 'agent listening');
@@ -104,10 +83,7 @@ export async function startAgent(config: AgentConfig, log: Logger) {
 export const agentVerifyAuditCommand = defineCommand({
   name: 'agent verify-audit',
   summary: 'check that the chat decisions\' audit (the store, or an exported audit.jsonl) is an unbroken hash chain',
-  flags: {
-    ...storageFlags,
-    file: { help: 'an exported audit.jsonl to check instead of the store', parse: text, metavar: 'FILE' },
-  },
+  flags: agentVerifyAuditFlags,
   async run(config) {
     let entries: ChainedEntry[];
     if (config.file) {

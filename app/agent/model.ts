@@ -3,16 +3,14 @@
  * offline scripted model, so tests and `npm start` never need the network.
  */
 import { ChatAnthropic } from '@langchain/anthropic';
+import { assistantPrompt } from '../catalogue.js';
 import { AIMessage, SystemMessage } from '@langchain/core/messages';
 import type { GatewayTool } from './gateway-tools.js';
 import type { AgentModel } from './graph.js';
 import { offlineModel } from './offline-model.js';
 
-const SYSTEM = [
-  'You are a database assistant for the orders database.',
-  'Use cluster_db_query to answer questions; call truncate_table and run_migration only when the user asks for them.',
-  'Some calls wait for a human approval. If a call is rejected or denied, tell the user the reason exactly as given and do not retry it.',
-].join(' ');
+// The same instructions kagent's declarative agent is given, from the same catalogue.
+const SYSTEM = assistantPrompt();
 
 export function chooseModel(name: string, tools: GatewayTool[]): { name: string; chat: AgentModel } {
   if (!process.env.ANTHROPIC_API_KEY) return { name: 'offline', chat: offlineModel() };

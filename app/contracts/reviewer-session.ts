@@ -5,6 +5,14 @@
  * past its lifetime, or its token revoked), so a copied cookie stops working everywhere at once.
  */
 
+/**
+ * How a client (the UI, `hitl review`, the Slack bridge) proves to the ext-auth admin API who
+ * the reviewer is. A signed-in reviewer's bearer credential also names their server-side
+ * session, which ext-auth checks on every call; `slackUser` is set when the Slack bridge's
+ * token acts for the reviewer that Slack user id maps to.
+ */
+export type Credential = { kind: 'bearer'; token: string; session?: string; slackUser?: string } | { kind: 'proxy'; name: string; groups: string[] };
+
 /** Carries the session id on every admin call made for a signed-in reviewer. */
 export const REVIEWER_SESSION_HEADER = 'x-reviewer-session';
 

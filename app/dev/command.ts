@@ -2,11 +2,18 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
-import { bool, ConfigError, port, text } from '../shared/flags.js';
+import { commonFlags, ConfigError } from '../shared/flags.js';
+import { argv } from '../shared/invocation.js';
+import { agentFlags } from '../agent/flags.js';
+import { extAuthFlags } from '../ext-auth/flags.js';
+import { gatewayFlags } from '../gateway/flags.js';
+import { mcpFlags } from '../mcp/flags.js';
+import { uiFlags } from '../ui/flags.js';
 import { portInUse } from '../shared/http.js';
 import { localApprovalKeys } from './approval-keys.js';
 import { localReviewer } from './reviewer-token.js';
 import { startChild, stopAll, stopAllDeadline, type ChildSpec, type StartedChild } from './supervisor.js';
+import { devFlags } from './flags.js';
 
 const LOCAL = '127.0.0.1';
 
@@ -18,16 +25,7 @@ const LOCAL = '127.0.0.1';
 export const devCommand = defineCommand({
   name: 'dev',
   summary: 'run every service on this machine with embedded storage (what npm start runs)',
-  flags: {
-    dataDir: { help: 'where every service keeps its data', default: '.hitl', parse: text, metavar: 'DIR' },
-    reset: { help: 'delete the data directory first and start fresh', default: false, parse: bool, metavar: '' },
-    mcpPort: { help: 'port of the MCP server', default: 8080, parse: port, metavar: 'PORT' },
-    gatewayPort: { help: 'port of the stand-in gateway', default: 8000, parse: port, metavar: 'PORT' },
-    grpcPort: { help: 'gRPC port of ext-auth', default: 9001, parse: port, metavar: 'PORT' },
-    adminPort: { help: 'port of the ext-auth admin API', default: 8081, parse: port, metavar: 'PORT' },
-    uiPort: { help: 'port of the reviewer queue', default: 8090, parse: port, metavar: 'PORT' },
-    agentPort: { help: 'port of the agent and its chat page', default: 8070, parse: port, metavar: 'PORT' },
-  },
+  flags: devFlags,
   async run(config) {
     const print = (line: string) => process.stdout.write(`${line}\n`);
     const ports = { 'mcp-port': config.mcpPort, 'gateway-port': config.gatewayPort, 'grpc-port': config.grpcPort, 'admin-port': config.adminPort, 'ui-port': config.uiPort, 'agent-port': config.agentPort };
@@ -41,7 +39,7 @@ export const devCommand = defineCommand({
     const reviewer = localReviewer(config.dataDir);
     const keys = localApprovalKeys(config.dataDir, 'approval');
     const userApprovalKeys = localApprovalKeys(config.dataDir, 'user-approval');
-    const local = ['--host', LOCAL];
+    const local = argv(commonFlags, { host: LOCAL });
 
     const started: StartedChild[] = [];
     const start = async (spec: ChildSpec) => {
@@ -54,26 +52,47 @@ export const devCommand = defineCommand({
     try {
       const mcp = await start({
         name: 'mcp',
-        args: [...local, '--port', String(config.mcpPort), '--data-dir', join(config.dataDir, 'mcp'),
-          '--approval-verify-key', keys.publicKey, '--user-approval-verify-key', userApprovalKeys.publicKey],
+        args: [...local, ...argv(mcpFlags, {
+          port: config.mcpPort,
+          dataDir: join(config.dataDir, 'mcp'),
+          approvalVerifyKey: keys.publicKey,
+          userApprovalVerifyKey: userApprovalKeys.publicKey,
+        })],
       });
       const extAuth = await start({
         name: 'ext-auth',
-        args: [...local, '--grpc-port', String(config.grpcPort), '--admin-port', String(config.adminPort), '--data-dir', join(config.dataDir, 'ext-auth'), '--tokens-file', reviewer.tokensFile, '--approval-key', keys.privateKey],
+        args: [...local, ...argv(extAuthFlags, {
+          grpcPort: config.grpcPort,
+          adminPort: config.adminPort,
+          dataDir: join(config.dataDir, 'ext-auth'),
+          tokensFile: reviewer.tokensFile,
+          approvalKey: keys.privateKey,
+        })],
       });
       const gateway = await start({
         name: 'gateway',
-        args: [...local, '--port', String(config.gatewayPort), '--upstream', mcp.url, '--ext-auth', `${LOCAL}:${extAuth.listening.grpcPort}`, '--context', 'gate=platform'],
+        args: [...local, ...argv(gatewayFlags, {
+          port: config.gatewayPort,
+          upstream: mcp.url,
+          extAuth: `${LOCAL}:${extAuth.listening.grpcPort}`,
+          context: [['gate', 'platform']],
+        })],
       });
       await start({
         name: 'ui',
-        args: [...local, '--port', String(config.uiPort), '--ext-auth-url', extAuth.url, '--mcp-url', mcp.url],
+        args: [...local, ...argv(uiFlags, { port: config.uiPort, extAuthUrl: extAuth.url, mcpUrl: mcp.url })],
         env: { HITL_SESSION_SECRET: reviewer.sessionSecret },
       });
       // The local chat has one user and no kagent in front to name them.
       await start({
         name: 'agent',
-        args: [...local, '--port', String(config.agentPort), '--gateway-url', gateway.url, '--data-dir', join(config.dataDir, 'agent'), '--anonymous-user', 'local-user', '--approval-key', userApprovalKeys.privateKey],
+        args: [...local, ...argv(agentFlags, {
+          port: config.agentPort,
+          gatewayUrl: gateway.url,
+          dataDir: join(config.dataDir, 'agent'),
+          anonymousUser: 'local-user',
+          approvalKey: userApprovalKeys.privateKey,
+        })],
       });
     } catch (err) {
       await stopAll(started, print);

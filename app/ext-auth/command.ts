@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { defineCommand } from '../shared/command.js';
-import { bool, ConfigError, duration, int, oneOf, port, text, url, type FlagValues } from '../shared/flags.js';
+import { ConfigError, type FlagValues } from '../shared/flags.js';
 import { keyFromFlag } from '../shared/key-flags.js';
-import { REQUESTER_HEADER } from '../contracts/headers.js';
 import type { Logger } from '../shared/log.js';
 import { listen, withOps } from '../shared/http.js';
 import { openDatabase } from '../shared/sql.js';
@@ -16,46 +14,12 @@ import { serveGrpc } from './grpc.js';
 import { createMetrics } from './metrics.js';
 import { ReviewerSessions } from './sessions.js';
 import { ApprovalStore } from './store.js';
-
-const storageFlags = {
-  dataDir: { help: 'where the embedded store and audit log live', default: join('.hitl', 'ext-auth'), parse: text, metavar: 'DIR' },
-  databaseUrl: { help: 'keep requests and audit in this PostgreSQL instead', parse: url(['postgres:', 'postgresql:']), metavar: 'URL' },
-};
+import { extAuthFlags, verifyAuditFlags } from './flags.js';
 
 export const extAuthCommand = defineCommand({
   name: 'ext-auth',
   summary: 'the gateway gate: gRPC ext_authz that parks privileged tool calls until reviewers decide',
-  flags: {
-    grpcPort: { help: 'gRPC port agentgateway calls', default: 9001, parse: port, metavar: 'PORT' },
-    adminPort: { help: 'HTTP port of the reviewers\' admin API', default: 8081, parse: port, metavar: 'PORT' },
-    ...storageFlags,
-    parkTimeout: duration('how long a call waits for reviewers before it is denied', '10m'),
-    hold: duration(
-      'how long one call is held at the gateway; then it is answered "waiting for a platform reviewer" and stays queued until --park-timeout (keep it under the callers\' own timeouts: kagent cuts a chat turn at 3m)',
-      '150s',
-    ),
-    grantTtl: duration('how long an approval given after the hold lets the same call through once, and a rejection answers identical calls at once', '15m'),
-    denyAs: {
-      help: 'answer a refused tool call as its own JSON-RPC tool error with HTTP 200 (jsonrpc: MCP clients show the model why), or with 403/429 (http)',
-      default: 'jsonrpc' as const,
-      parse: oneOf('jsonrpc', 'http'),
-      metavar: 'jsonrpc|http',
-    },
-    tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token, optional slack user id}; the Slack bridge\'s entry has "slackBridge": true', parse: text, metavar: 'FILE' },
-    identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name', parse: text, metavar: 'NAME' },
-    groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
-    requesterHeader: { help: 'request header naming who asked (kagent forwards x-user-id)', default: REQUESTER_HEADER, parse: text, metavar: 'NAME' },
-    requesterMetadata: { help: 'metadata_context "namespace.key" naming who asked (e.g. JWT claims); the header is then ignored', parse: text, metavar: 'KEY' },
-    allowAnonymous: { help: 'park calls that name no requester (any reviewer may approve them) instead of denying them', default: false, parse: bool, metavar: '' },
-    approvalKey: { help: 'Ed25519 private key (PEM) that signs approvals for the MCP server and checkpoints of the audit chain', parse: text, metavar: 'FILE' },
-    gate: { help: 'gate name when the policy names none', default: 'platform', parse: text, metavar: 'NAME' },
-    approvals: { help: 'distinct approvals needed when the policy says none', default: 1, parse: int({ min: 1, max: 99 }), metavar: 'N' },
-    reviewerGroup: { help: 'reviewer group when the policy names none', default: 'platform', parse: text, metavar: 'GROUP' },
-    maxPending: { help: 'most requests waiting at once', default: 1000, parse: int({ min: 1 }), metavar: 'N' },
-    maxPendingPerRequester: { help: 'most requests waiting from one requester', default: 20, parse: int({ min: 1 }), metavar: 'N' },
-    redactHeaders: { help: 'more headers never stored or shown', repeatable: true, parse: text, metavar: 'NAME' },
-    replicaTimeout: duration('with PostgreSQL: a replica silent this long is dead, and its parked calls are abandoned', '30s'),
-  },
+  flags: extAuthFlags,
   async run(config, log) {
     const running = await startExtAuth(config, log);
     log.info({ url: running.adminUrl, grpcPort: running.grpcPort, engine: running.engine }, 'ext-auth listening');
@@ -169,16 +133,7 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
 export const verifyAuditCommand = defineCommand({
   name: 'ext-auth verify-audit',
   summary: 'check that an audit log (the store, or an exported audit.jsonl) is an unbroken hash chain, signed when a key is given',
-  flags: {
-    ...storageFlags,
-    file: { help: 'an exported audit.jsonl to check instead of the store', parse: text, metavar: 'FILE' },
-    verifyKey: {
-      help: 'Ed25519 public key (PEM) of --approval-key: also check the export\'s signed trailer or the store\'s signed checkpoints (give old keys too after a rotation)',
-      repeatable: true,
-      parse: text,
-      metavar: 'FILE',
-    },
-  },
+  flags: verifyAuditFlags,
   async run(config) {
     const key = config.verifyKey.map((file) => keyFromFlag('verify-key', file, 'public'));
     let verdict: { ok: string } | { problem: string };

@@ -11,15 +11,16 @@ import { defineCommand, type Service } from '../shared/command.js';
 import { bool, ConfigError, text, url, type FlagSpec, type FlagValues } from '../shared/flags.js';
 import type { Logger } from '../shared/log.js';
 import type { ApprovalRequest } from '../contracts/admin-api.js';
-import { AdminClient, AdminError } from '../ui/admin-client.js';
-import { MigrationPreviews } from '../ui/migration-preview.js';
-import type { Credential } from '../ui/session.js';
+import { DEFAULT_PORTS, localUrl } from '../contracts/ports.js';
+import { AdminClient, AdminError } from '../shared/admin-client.js';
+import { MigrationPreviews } from '../shared/migration-preview.js';
+import type { Credential } from '../contracts/reviewer-session.js';
 import { cannotDecide, changeLine, decisionOutcome, pendingTable, requestCard } from './render.js';
 
 export const EXIT = { done: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 
 const connectionFlags = {
-  adminUrl: { help: 'the ext-auth admin API', default: 'http://127.0.0.1:8081', parse: url(), metavar: 'URL' },
+  adminUrl: { help: 'the ext-auth admin API', default: localUrl(DEFAULT_PORTS.extAuthAdmin), parse: url(), metavar: 'URL' },
   tokenFile: { help: 'file holding your reviewer token (or put the token itself in HITL_TOKEN)', parse: text, metavar: 'FILE' },
   json: { help: 'print JSON for scripts instead of text', default: false, parse: bool, metavar: '' },
 } satisfies FlagSpec;
@@ -104,7 +105,7 @@ export const reviewShowCommand = defineCommand({
   positionals: ['ID'],
   flags: {
     ...connectionFlags,
-    mcpUrl: { help: 'the MCP server, for the SQL a migration would run', default: 'http://127.0.0.1:8080', parse: url(), metavar: 'URL' },
+    mcpUrl: { help: 'the MCP server, for the SQL a migration would run', default: localUrl(DEFAULT_PORTS.mcp), parse: url(), metavar: 'URL' },
   },
   async run(config, log, [id]) {
     await review(config, log, async ({ admin, as, json }) => {

@@ -4,8 +4,8 @@
  * untrusted, so control characters in it are shown escaped and can never drive the terminal.
  */
 import type { ApprovalRequest, QueueChange } from '../contracts/admin-api.js';
-import type { PreviewResult } from '../ui/migration-preview.js';
-import { CANNOT_DECIDE, formatSpan, formatTime, noLongerWaiting, OUTCOMES, pretty } from '../ui/views/format.js';
+import type { PreviewResult } from '../shared/migration-preview.js';
+import { CANNOT_DECIDE, formatSpan, formatTime, noLongerWaiting, OUTCOMES, pretty } from '../shared/review-format.js';
 import { formatDuration } from '../shared/flags.js';
 import { sameName } from '../shared/names.js';
 import { textTable } from '../shared/text-table.js';

@@ -25,6 +25,10 @@ export interface Flag<T> {
   metavar: string;
   /** How --help shows the default, when String() would not read well. */
   show?: (value: T) => string;
+  /** How an invocation writes a value back as text `parse` reads, when String() would not do. */
+  toArg?: (value: T) => string;
+  /** Set on a port the service listens on: the port's name, as a Service or container names it. */
+  listens?: string;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each flag has its own value type
@@ -135,6 +139,11 @@ export function int(opts: { min?: number; max?: number } = {}) {
 
 export const port = int({ min: 0, max: 65535 });
 
+/** A port the service listens on, named as a Service names it (`http`, `grpc`, `admin`). */
+export function listeningPort(name: string, help: string, defaultPort: number): Flag<number> & { default: number } {
+  return { help, default: defaultPort, parse: port, metavar: 'PORT', listens: name };
+}
+
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parses "500ms", "30s", "10m", "1h", "1m30s" into milliseconds. */
@@ -156,6 +165,7 @@ export function duration(help: string, defaultText: string): Flag<number> & { de
     parse: durationMs,
     metavar: 'DURATION',
     show: formatDuration,
+    toArg: (ms) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`),
   };
 }
 

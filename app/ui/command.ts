@@ -1,40 +1,23 @@
 import { Hono } from 'hono';
 import { defineCommand } from '../shared/command.js';
-import { ConfigError, duration, port, text, url, type FlagValues } from '../shared/flags.js';
+import { ConfigError, type FlagValues } from '../shared/flags.js';
 import { listen, withOps } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
-import { AdminClient } from './admin-client.js';
+import { AdminClient } from '../shared/admin-client.js';
 import { loadAssets } from './assets.js';
-import { MigrationPreviews } from './migration-preview.js';
+import { MigrationPreviews } from '../shared/migration-preview.js';
 import { Notifier } from './notify.js';
 import { uiApp } from './server.js';
 import { SessionSealer } from './session.js';
 import { slackFromFlags } from './slack/setup.js';
+import { uiFlags } from './flags.js';
 
 const MAX_SESSION_MS = 24 * 3600 * 1000;
 
 export const uiCommand = defineCommand({
   name: 'ui',
   summary: 'the platform reviewers\' live approval queue in the browser',
-  flags: {
-    port: { help: 'HTTP port', default: 8090, parse: port, metavar: 'PORT' },
-    extAuthUrl: { help: 'the ext-auth admin API', default: 'http://127.0.0.1:8081', parse: url(), metavar: 'URL' },
-    mcpUrl: { help: 'the MCP server, for the SQL a migration would run', default: 'http://127.0.0.1:8080', parse: url(), metavar: 'URL' },
-    publicUrl: { help: 'where reviewers reach this UI (links in notifications; https makes cookies Secure)', parse: url(), metavar: 'URL' },
-    sessionSecret: { help: 'seals session cookies; share it between replicas (prefer HITL_SESSION_SECRET)', parse: text, metavar: 'SECRET' },
-    sessionTtl: duration('how long a sign-in lasts', '12h'),
-    sessionIdle: duration('a sign-in unused this long ends', '30m'),
-    identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name (ext-auth must trust it too)', parse: text, metavar: 'NAME' },
-    groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
-    notifyUrl: { help: 'POST a Slack-compatible message here for each new request', parse: url(), metavar: 'URL' },
-    notifySecret: { help: 'HMAC key signing each notification (prefer HITL_NOTIFY_SECRET)', parse: text, metavar: 'SECRET' },
-    notifyToken: { help: 'reviewer token the notifier reads the queue with (prefer HITL_NOTIFY_TOKEN)', parse: text, metavar: 'TOKEN' },
-    slackChannel: { help: 'post each new request to this Slack channel (id) with Approve and Reject buttons', parse: text, metavar: 'CHANNEL' },
-    slackBotTokenFile: { help: 'file holding the Slack app\'s bot token (xoxb-…) that posts and updates the messages', parse: text, metavar: 'FILE' },
-    slackSigningSecretFile: { help: 'file holding the Slack app\'s signing secret; clicks arrive at /slack/interactions signed with it', parse: text, metavar: 'FILE' },
-    slackBridgeTokenFile: { help: 'file holding the reviewer token the Slack bridge uses; its tokens-file entry says "slackBridge": true', parse: text, metavar: 'FILE' },
-    slackApiUrl: { help: 'Slack\'s Web API base URL', default: 'https://slack.com/api/', parse: url(), metavar: 'URL' },
-  },
+  flags: uiFlags,
   async run(config, log) {
     const running = await startUi(config, log);
     log.info({ url: running.url, extAuth: config.extAuthUrl, notifications: Boolean(config.notifyUrl), slackChannel: config.slackChannel }, 'ui listening');

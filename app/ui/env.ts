@@ -1,8 +1,8 @@
 /** What every part of the UI app shares: its options, the session it runs for, its cookies. */
 import type { Logger } from '../shared/log.js';
 import type { StaticFile } from '../shared/static-files.js';
-import type { AdminClient } from './admin-client.js';
-import type { MigrationPreviews } from './migration-preview.js';
+import type { AdminClient } from '../shared/admin-client.js';
+import type { MigrationPreviews } from '../shared/migration-preview.js';
 import type { Session, SessionSealer } from './session.js';
 
 export interface UiOptions {

@@ -7,8 +7,8 @@ import { createHmac } from 'node:crypto';
 import { Backoff, pause } from '../shared/backoff.js';
 import type { Logger } from '../shared/log.js';
 import type { ApprovalRequest } from '../contracts/admin-api.js';
-import { AdminError, type AdminClient } from './admin-client.js';
-import type { Credential } from './session.js';
+import { AdminError, type AdminClient } from '../shared/admin-client.js';
+import type { Credential } from '../contracts/reviewer-session.js';
 
 export interface NotifierOptions {
   admin: AdminClient;

@@ -10,7 +10,7 @@ import { Hono } from 'hono';
 import { deleteCookie } from 'hono/cookie';
 import { securityHeaders } from '../shared/security-headers.js';
 import { serveStaticFiles } from '../shared/static-files.js';
-import { AdminError } from './admin-client.js';
+import { AdminError } from '../shared/admin-client.js';
 import { Cards } from './cards.js';
 import { SESSION_COOKIE, type UiEnv, type UiOptions } from './env.js';
 import { refuseCrossSitePosts, requireCsrf, requireSession } from './require-session.js';

@@ -5,14 +5,8 @@
  * (not signed out, idle or revoked) is ext-auth's to say, on every call; see
  * contracts/reviewer-session.ts. CSRF tokens are an HMAC of the session id.
  */
+import type { Credential } from '../contracts/reviewer-session.js';
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-
-/**
- * How the UI proves to the ext-auth admin API who the reviewer is. A signed-in reviewer's
- * bearer credential also names their server-side session, which ext-auth checks on every call.
- */
-/** `slackUser`: the Slack bridge's token acting for the reviewer that Slack user id maps to. */
-export type Credential = { kind: 'bearer'; token: string; session?: string; slackUser?: string } | { kind: 'proxy'; name: string; groups: string[] };
 
 export interface Session {
   /** Random per sign-in; what CSRF tokens are bound to. */

@@ -1,7 +1,9 @@
 // Every service folder under app/ owns its surface; what two of them share lives in
 // app/contracts/ (wire contracts) or app/shared/ (plumbing). A service importing another's
 // folder would make that folder's internals a contract nobody declared, so this suite reads
-// every import in app/ and names each one that crosses a service boundary.
+// every import in app/ and names each one that crosses a service boundary. The one door into
+// a service folder is its flags.ts, the spec of how the service is started, which imports
+// nothing but other contracts so that `hitl dev`, the constructs and the tests may read it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -12,6 +14,8 @@ const appDir = new URL('../../app/', import.meta.url).pathname;
 const COMMON_FOLDERS = new Set(['contracts', 'shared']);
 /** The composition root: the files that put the subcommands together into one binary. */
 const COMPOSITION_ROOT = new Set(['main.ts', 'commands.ts']);
+/** A service folder's invocation spec, which anything may import. */
+const isFlagSpec = (pathInApp: string) => /^[^/]+\/flags\.js$/.test(pathInApp);
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
 
@@ -35,7 +39,7 @@ function violations(files: Map<string, string>): string[] {
     for (const specifier of importsOf(source)) {
       const target = posix.normalize(posix.join(posix.dirname(file), specifier));
       const targetOwner = ownerOf(target);
-      if (targetOwner === null || COMMON_FOLDERS.has(targetOwner) || targetOwner === owner) continue;
+      if (targetOwner === null || COMMON_FOLDERS.has(targetOwner) || targetOwner === owner || isFlagSpec(target)) continue;
       found.push(`${file} → ${target}`);
     }
   }
@@ -67,14 +71,25 @@ test('an import from one service folder into another is named; contracts, shared
     ['mcp/db/orders.ts', `import { plan } from './migrations.js';\nimport type { Sql } from '../../shared/sql.js';`],
     ['catalogue.ts', `import { z } from './mcp/tools/tool.js';`],
     ['commands.ts', `import { uiCommand } from './ui/command.js';`],
+    ['dev/command.ts', `import { uiFlags } from '../ui/flags.js';\nimport { slack } from '../ui/slack/flags.js';`],
   ]);
-  assert.equal(violations(files), ['ui/admin-client.ts → ext-auth/store.js', 'shared/http.ts → ext-auth/grpc.js', 'catalogue.ts → mcp/tools/tool.js']);
+  assert.equal(violations(files), ['ui/admin-client.ts → ext-auth/store.js', 'shared/http.ts → ext-auth/grpc.js', 'catalogue.ts → mcp/tools/tool.js', 'dev/command.ts → ui/slack/flags.js']);
 });
 
 test('no folder under app/ imports another service folder', () => {
   const files = sourcesUnder(appDir);
   assert.ok(files.size > 50, `expected the whole app/ tree, read ${files.size} files`);
   assert.equal(violations(files), []);
+});
+
+test('each flag spec imports only contracts, the flag parsers and Node itself, so anything may import it', () => {
+  const specs = [...sourcesUnder(appDir)].filter(([file]) => /^[^/]+\/flags\.ts$/.test(file));
+  assert.ok(specs.length >= 6, `expected a flags.ts in every service folder, found ${specs.map(([f]) => f)}`);
+  for (const [file, source] of specs) {
+    const allImports = [...source.matchAll(/from\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
+    const foreign = allImports.filter((s) => !s.startsWith('node:') && !s.startsWith('../contracts/') && s !== '../shared/flags.js');
+    assert.equal(foreign, [], file);
+  }
 });
 
 test.run();

@@ -1,13 +1,16 @@
+import { devFlags } from '../../app/dev/flags.js';
+import { argv } from '../../app/shared/invocation.js';
 import { startBinary, type Running } from './process.js';
 
-const PORT_FLAGS = ['--mcp-port', '--gateway-port', '--grpc-port', '--admin-port', '--ui-port', '--agent-port'];
+type DevPort = 'mcpPort' | 'gatewayPort' | 'grpcPort' | 'adminPort' | 'uiPort' | 'agentPort';
+const DEV_PORTS: DevPort[] = ['mcpPort', 'gatewayPort', 'grpcPort', 'adminPort', 'uiPort', 'agentPort'];
 
 /** `hitl dev`'s port flags set to 0, so the system picks free ports and suites run side by side. */
-export const freePorts = (except?: string) => PORT_FLAGS.filter((flag) => flag !== except).flatMap((flag) => [flag, '0']);
+export const freePorts = (except?: DevPort) => argv(devFlags, Object.fromEntries(DEV_PORTS.filter((key) => key !== except).map((key) => [key, 0])));
 
 /** Starts `hitl dev` with the offline model on free ports; resolves once it has printed its URLs. */
 export async function startDev(dataDir: string, options: { extra?: string[]; env?: NodeJS.ProcessEnv; ownGroup?: boolean; binary?: string } = {}): Promise<Running> {
-  const dev = startBinary(['dev', '--data-dir', dataDir, ...freePorts(), ...(options.extra ?? [])], { ANTHROPIC_API_KEY: '', ...options.env }, options);
+  const dev = startBinary(['dev', ...argv(devFlags, { dataDir }), ...freePorts(), ...(options.extra ?? [])], { ANTHROPIC_API_KEY: '', ...options.env }, options);
   await dev.waitForLog((l) => String(l.msg).startsWith('Ctrl-C stops everything'));
   return dev;
 }

@@ -3,6 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATE_META_KEY, type GateDetails } from '../../app/contracts/denial.js';
 import { startExtAuth, type ExtAuthConfig, type RunningExtAuth } from '../../app/ext-auth/command.js';
+import { extAuthFlags } from '../../app/ext-auth/flags.js';
+import { configWith } from '../../app/shared/invocation.js';
 import type { QueueChange } from '../../app/contracts/admin-api.js';
 import type { Gate } from '../../app/ext-auth/gate.js';
 import { authorizationService } from '../../app/contracts/ext-authz.js';
@@ -24,34 +26,18 @@ export function writeTokensFile(dir: string): string {
   return path;
 }
 
+/** `hitl ext-auth` as a test runs it in-process: the defaults, on free ports, reviewers from TOKENS, calls held as long as they wait. */
 export function extAuthConfig(dir: string, overrides: Partial<ExtAuthConfig> = {}): ExtAuthConfig {
-  return {
+  return configWith(extAuthFlags, {
     grpcPort: 0,
     adminPort: 0,
     host: '127.0.0.1',
     logLevel: 'silent',
     dataDir: join(dir, 'ext-auth'),
-    databaseUrl: undefined,
-    parkTimeout: 600_000,
     hold: 600_000,
-    grantTtl: 900_000,
-    denyAs: 'jsonrpc',
     tokensFile: writeTokensFile(dir),
-    identityHeader: undefined,
-    groupsHeader: 'x-forwarded-groups',
-    requesterHeader: 'x-user-id',
-    requesterMetadata: undefined,
-    allowAnonymous: false,
-    approvalKey: undefined,
-    gate: 'platform',
-    approvals: 1,
-    reviewerGroup: 'platform',
-    maxPending: 1000,
-    maxPendingPerRequester: 20,
-    redactHeaders: [],
-    replicaTimeout: 30_000,
     ...overrides,
-  } as ExtAuthConfig;
+  });
 }
 
 export function startGate(config: ExtAuthConfig): Promise<RunningExtAuth> {

@@ -1,6 +1,8 @@
 import type { ExtAuthConfig, RunningExtAuth } from '../../app/ext-auth/command.js';
 import { createLogger } from '../../app/shared/log.js';
+import { configWith } from '../../app/shared/invocation.js';
 import { startUi, type UiConfig } from '../../app/ui/command.js';
+import { uiFlags } from '../../app/ui/flags.js';
 import type { McpUnderTest } from './mcp.js';
 import { startStack } from './stack.js';
 
@@ -11,29 +13,18 @@ export interface UiStack {
   close(): Promise<void>;
 }
 
+/** `hitl ui` as a test runs it in-process: the defaults, on a free port, with a fixed session secret. */
 export function uiConfig(extAuthUrl: string, mcpUrl: string, overrides: Partial<UiConfig> = {}): UiConfig {
-  return {
+  return configWith(uiFlags, {
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',
     extAuthUrl,
     mcpUrl,
-    publicUrl: undefined,
     sessionSecret: 'test-session-secret',
     sessionTtl: 3_600_000,
-    sessionIdle: 1_800_000,
-    identityHeader: undefined,
-    groupsHeader: 'x-forwarded-groups',
-    notifyUrl: undefined,
-    notifySecret: undefined,
-    notifyToken: undefined,
-    slackChannel: undefined,
-    slackBotTokenFile: undefined,
-    slackSigningSecretFile: undefined,
-    slackBridgeTokenFile: undefined,
-    slackApiUrl: 'https://slack.com/api/',
     ...overrides,
-  } as UiConfig;
+  });
 }
 
 /** The MCP server, ext-auth (and the gateway) as startStack makes them, and `hitl ui` in this process. */

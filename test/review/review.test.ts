@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CANNOT_DECIDE } from '../../app/ui/views/format.js';
+import { CANNOT_DECIDE } from '../../app/shared/review-format.js';
 import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, TOKENS, toolCall, type Who } from '../helpers/ext-auth.js';
 import { runBinary, startBinary } from '../helpers/process.js';
 import { startStack, type Stack } from '../helpers/stack.js';

@@ -1,5 +1,10 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { extAuthFlags } from '../../app/ext-auth/flags.js';
+import { gatewayFlags } from '../../app/gateway/flags.js';
+import { mcpFlags } from '../../app/mcp/flags.js';
+import { commonFlags } from '../../app/shared/flags.js';
+import { argv } from '../../app/shared/invocation.js';
 import { writeTokensFile } from '../helpers/ext-auth.js';
 import { writeApprovalKeys } from '../helpers/keys.js';
 import { startBinary, type Running } from '../helpers/process.js';
@@ -14,21 +19,22 @@ export interface BinaryStack {
   close(): Promise<void>;
 }
 
-const LOCAL = ['--host', '127.0.0.1', '--port', '0'];
+const LOCAL = argv(commonFlags, { host: '127.0.0.1' });
 
 /** `hitl mcp`, `hitl ext-auth` and `hitl gateway` as real processes, wired as `hitl dev` wires them. */
 export async function startBinaryStack(extAuthArgs: string[] = []): Promise<BinaryStack> {
   const dir = tempDir('trust');
   const keys = writeApprovalKeys(dir.path);
-  const mcpProcess = startBinary(['mcp', ...LOCAL, '--data-dir', join(dir.path, 'mcp'), '--approval-verify-key', keys.publicKey]);
+  const mcpProcess = startBinary(['mcp', ...LOCAL, ...argv(mcpFlags, { port: 0, dataDir: join(dir.path, 'mcp'), approvalVerifyKey: keys.publicKey })]);
   const extProcess = startBinary([
-    'ext-auth', '--host', '127.0.0.1', '--grpc-port', '0', '--admin-port', '0',
-    '--data-dir', join(dir.path, 'ext-auth'), '--tokens-file', writeTokensFile(dir.path), '--approval-key', keys.privateKey,
+    'ext-auth',
+    ...LOCAL,
+    ...argv(extAuthFlags, { grpcPort: 0, adminPort: 0, dataDir: join(dir.path, 'ext-auth'), tokensFile: writeTokensFile(dir.path), approvalKey: keys.privateKey }),
     ...extAuthArgs,
   ]);
   const mcp = (await mcpProcess.waitForLog((l) => l.msg === 'mcp listening')) as { url: string };
   const ext = (await extProcess.waitForLog((l) => l.msg === 'ext-auth listening')) as { url: string; grpcPort: number };
-  const gatewayProcess = startBinary(['gateway', ...LOCAL, '--upstream', mcp.url, '--ext-auth', `127.0.0.1:${ext.grpcPort}`, '--context', 'gate=platform']);
+  const gatewayProcess = startBinary(['gateway', ...LOCAL, ...argv(gatewayFlags, { port: 0, upstream: mcp.url, extAuth: `127.0.0.1:${ext.grpcPort}`, context: [['gate', 'platform']] })]);
   const gateway = (await gatewayProcess.waitForLog((l) => l.msg === 'gateway listening')) as { url: string };
   return {
     dir: dir.path,

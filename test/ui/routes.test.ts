@@ -7,8 +7,8 @@ import { checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCal
 import { tempDir } from '../helpers/temp.js';
 import type { RunningExtAuth } from '../../app/ext-auth/command.js';
 import { createLogger } from '../../app/shared/log.js';
-import { AdminClient } from '../../app/ui/admin-client.js';
-import { MigrationPreviews } from '../../app/ui/migration-preview.js';
+import { AdminClient } from '../../app/shared/admin-client.js';
+import { MigrationPreviews } from '../../app/shared/migration-preview.js';
 import { uiApp } from '../../app/ui/server.js';
 import { SessionSealer } from '../../app/ui/session.js';
 

@@ -1,10 +1,10 @@
 /** The queue: pending requests as cards, one request on its own page, and decisions on them. */
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { AdminError } from '../admin-client.js';
+import { AdminError } from '../../shared/admin-client.js';
 import type { Cards } from '../cards.js';
 import { cookieOptions, FLASH_COOKIE, type Notice, type UiEnv, type UiOptions } from '../env.js';
-import { noLongerWaiting } from '../views/format.js';
+import { noLongerWaiting } from '../../shared/review-format.js';
 import { Page } from '../views/layout.js';
 import { QueuePage } from '../views/queue.js';
 

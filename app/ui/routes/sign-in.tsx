@@ -6,10 +6,10 @@
  */
 import { Hono, type Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import { AdminError } from '../admin-client.js';
+import { AdminError } from '../../shared/admin-client.js';
 import { cookieOptions, SESSION_COOKIE, type UiEnv, type UiOptions } from '../env.js';
 import { returnPath } from '../return-path.js';
-import type { Credential } from '../session.js';
+import type { Credential } from '../../contracts/reviewer-session.js';
 import { SignInPage } from '../views/sign-in.js';
 
 const ownOrigin = (c: Context) => new URL(c.req.url).origin;

@@ -4,7 +4,7 @@
  * two buttons while it waits, and the outcome in place of the buttons once it has ended.
  */
 import type { ApprovalRequest } from '../../contracts/admin-api.js';
-import type { PreviewResult } from '../migration-preview.js';
+import type { PreviewResult } from '../../shared/migration-preview.js';
 
 export const REASON_BLOCK = 'hitl_reason';
 export const REASON_ACTION = 'reason';

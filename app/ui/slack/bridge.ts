@@ -9,9 +9,9 @@ import { LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api'
 import { Backoff, pause } from '../../shared/backoff.js';
 import type { Logger } from '../../shared/log.js';
 import type { ApprovalRequest, QueueChange } from '../../contracts/admin-api.js';
-import { AdminError, type AdminClient } from '../admin-client.js';
-import type { MigrationPreviews } from '../migration-preview.js';
-import type { Credential } from '../session.js';
+import { AdminError, type AdminClient } from '../../shared/admin-client.js';
+import type { MigrationPreviews } from '../../shared/migration-preview.js';
+import type { Credential } from '../../contracts/reviewer-session.js';
 import { endedMessage, pendingMessage, type SlackMessage } from './blocks.js';
 
 export interface SlackBridgeOptions {

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { Hono } from 'hono';
 import { ConfigError } from '../../shared/flags.js';
 import type { Logger } from '../../shared/log.js';
-import type { AdminClient } from '../admin-client.js';
-import type { MigrationPreviews } from '../migration-preview.js';
+import type { AdminClient } from '../../shared/admin-client.js';
+import type { MigrationPreviews } from '../../shared/migration-preview.js';
 import { SlackBridge } from './bridge.js';
 import { slackInteractions } from './interactions.js';
 

@@ -1,8 +1,8 @@
 import { sameName } from '../../shared/names.js';
 import type { ApprovalRequest } from '../../contracts/admin-api.js';
-import type { PreviewResult } from '../migration-preview.js';
+import type { PreviewResult } from '../../shared/migration-preview.js';
 import { CallersFacts } from './deferral.js';
-import { CANNOT_DECIDE, formatSpan, formatTime, OUTCOMES, pretty } from './format.js';
+import { CANNOT_DECIDE, formatSpan, formatTime, OUTCOMES, pretty } from '../../shared/review-format.js';
 import type { Viewer } from './layout.js';
 
 export interface CardProps {

@@ -1,6 +1,6 @@
 import type { ApprovalRequest } from '../../contracts/admin-api.js';
 import { formatDuration } from '../../shared/flags.js';
-import { formatTime } from './format.js';
+import { formatTime } from '../../shared/review-format.js';
 
 /**
  * What a card says about the callers behind it: how many identical calls wait on this one

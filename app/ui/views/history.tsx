@@ -1,5 +1,5 @@
 import { ENDED_STATUSES, type ApprovalRequest, type Status } from '../../contracts/admin-api.js';
-import { formatTime, OUTCOMES } from './format.js';
+import { formatTime, OUTCOMES } from '../../shared/review-format.js';
 import { Page, type Viewer } from './layout.js';
 
 export interface HistoryFilter {

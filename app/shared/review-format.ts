@@ -1,5 +1,5 @@
 /** How times and outcomes read on the pages; the same words with JavaScript off or on. */
-import type { Status } from '../../contracts/admin-api.js';
+import type { Status } from '../contracts/admin-api.js';
 
 export function formatTime(iso: string | null): string {
   return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : '—';

@@ -5,7 +5,7 @@
 import { REVIEWER_SESSION_HEADER, type OpenedSession, type SessionLimits } from '../contracts/reviewer-session.js';
 import { SLACK_USER_HEADER } from '../contracts/slack-bridge.js';
 import type { AdminErrorBody, ApprovalRequest, Decision, HistoryPage, HistoryQuery, PendingList, QueueChange, ReviewerIdentity } from '../contracts/admin-api.js';
-import type { Credential } from './session.js';
+import type { Credential } from '../contracts/reviewer-session.js';
 
 /** A non-2xx answer from ext-auth, with its error message. */
 export class AdminError extends Error {
