@@ -1,13 +1,13 @@
 // Runs every uvu suite under test/ in one process (TypeScript through tsx) and ends with the
 // plain summary line CI reads: "N passed, N failed, N skipped" (a case that could not run here,
 // such as one needing an unreachable PostgreSQL, is skipped, never passed). A suite that hangs is stopped after
-// HITL_TEST_DEADLINE_MINUTES (30), naming the file it was in, rather than holding CI until
+// HITL_TEST_DEADLINE_MINUTES (60), naming the file it was in, rather than holding CI until
 // its own limit.
 import { spawn } from 'node:child_process';
 
 const uvu = new URL('../node_modules/uvu/bin.js', import.meta.url).pathname;
 const filter = process.argv.slice(2);
-const deadlineMinutes = Number(process.env.HITL_TEST_DEADLINE_MINUTES ?? 30);
+const deadlineMinutes = Number(process.env.HITL_TEST_DEADLINE_MINUTES ?? 60);
 
 // Its own process group, so that stopping it also stops the servers the tests started.
 const child = spawn(
