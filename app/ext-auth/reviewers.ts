@@ -66,6 +66,11 @@ export function loadTokens(path: string): TokenEntry[] {
     if (entry.slackBridge !== undefined && typeof entry.slackBridge !== 'boolean') {
       throw new ConfigError('tokens-file', `entry ${i} of ${path}: "slackBridge" must be true or false`);
     }
+    // The bridge decides only as the reviewer a signed Slack click maps to; with groups of its
+    // own it could also approve as itself, a reviewer no human stands behind.
+    if (entry.slackBridge === true && (entry.groups.length > 0 || entry.slack !== undefined)) {
+      throw new ConfigError('tokens-file', `entry ${i} of ${path}: the Slack bridge's entry must have no groups and no "slack" id, so it can never decide as itself`);
+    }
     return { name: entry.name, groups: entry.groups, sha256: Buffer.from(entry.sha256, 'hex'), slack: entry.slack, slackBridge: entry.slackBridge === true };
   });
   const byKey = new Map<string, string>();

@@ -25,6 +25,8 @@ test('a tokens file with a malformed Slack mapping is refused, naming what is wr
       [[entry('alice', { slack: 42 })], /entry 0 .*"slack" must be a Slack user id/],
       [[entry('alice', { slackBridge: 'yes' })], /entry 0 .*"slackBridge" must be true or false/],
       [[entry('alice', { slack: 'U0SAME' }), entry('bob', { slack: 'U0SAME' })], /maps Slack user U0SAME to both "alice" and "bob"/],
+      [[entry('bridge', { slackBridge: true })], /entry 0 .*the Slack bridge's entry must have no groups and no "slack" id/],
+      [[entry('bridge', { groups: [], slack: 'U0BRIDGE', slackBridge: true })], /entry 0 .*the Slack bridge's entry must have no groups/],
     ];
     for (const [entries, expected] of cases) {
       try {
