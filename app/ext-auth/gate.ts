@@ -75,7 +75,12 @@ export interface GateOptions {
 
 const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
 
-export class Gate extends EventEmitter<{ change: [QueueChange] }> {
+/**
+ * `change`: every queue change any replica commits. `holding`: this replica now holds a call
+ * for the request id, its park acknowledged (a change can be seen before the parking replica
+ * has read its own commit's answer).
+ */
+export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string] }> {
   /** The callers held in this process, by request: identical calls share one request. */
   private readonly waiters = new Map<string, Set<(request: ApprovalRequest) => void>>();
 
@@ -260,6 +265,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange] }> {
       };
       const release = (final: ApprovalRequest) => end({ decided: final });
       callers.add(release);
+      this.emit('holding', request.id);
       // Whichever of timeout, cancellation, end of hold and decision commits first wins; the
       // store's conditional updates make the others no-ops.
       const giveUp = async (why: 'timed_out' | 'abandoned' | 'hold_ended') => {

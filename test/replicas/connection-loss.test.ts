@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall } from '../helpers/ext-auth.js';
+import { admin, checkRequest, extAuthConfig, grpcClient, startGate, toolCall } from '../helpers/ext-auth.js';
 import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -43,9 +43,11 @@ onPostgres(test)('PostgreSQL lost: readiness fails, new tool calls are denied, a
   const ext = await startGate(extAuthConfig(dir.path, { databaseUrl: viaRelay.toString() }));
   const client = grpcClient(ext.grpcPort);
 
-  const parked = nextChange(ext.gate, (c) => c.type === 'parked');
+  // Cut only once the park is acknowledged: the change feed can report it before the parking
+  // connection has read its commit's answer, and a cut in between rightly fails the call closed.
+  const holding = new Promise<string>((resolve) => ext.gate.once('holding', resolve));
   const held = client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3' }) }));
-  const { id } = await parked;
+  const id = await holding;
 
   await link.cut();
   assert.is((await fetch(`${ext.adminUrl}/readyz`)).status, 503);
