@@ -6,14 +6,15 @@ import type { Cards } from '../cards.js';
 import { cookieOptions, FLASH_COOKIE, type Notice, type UiEnv, type UiOptions } from '../env.js';
 import { noLongerWaiting } from '../../shared/review-format.js';
 import { Page } from '../views/layout.js';
-import { NextPage, QueuePage } from '../views/queue.js';
+import { NextPage, QueuePage, type QueueFilter } from '../views/queue.js';
+import type { PendingPage } from '../../contracts/admin-api.js';
 
 export function queueApp(options: UiOptions, cards: Cards): Hono<UiEnv> {
   const { admin, sealer, log } = options;
   const app = new Hono<UiEnv>();
 
   // A page of the queue, or why the query cannot give one (a mangled `after`, say).
-  async function pageFor(c: Context<UiEnv>) {
+  async function pageFor(c: Context<UiEnv>): Promise<{ page: PendingPage; filter: QueueFilter } | { error: string }> {
     const filter = { gate: c.req.query('gate') || undefined, tool: c.req.query('tool') || undefined };
     try {
       const page = await admin.pendingPage(c.get('session').credential, { limit: options.pageSize, after: c.req.query('after'), ...filter });
@@ -28,7 +29,7 @@ export function queueApp(options: UiOptions, cards: Cards): Hono<UiEnv> {
     const session = c.get('session');
     const viewer = cards.viewerOf(session);
     const result = await pageFor(c);
-    if ('error' in result) return c.text(result.error!, 400);
+    if ('error' in result) return c.text(result.error, 400);
     const flash = sealer.open<Notice>(getCookie(c, FLASH_COOKIE));
     if (flash) deleteCookie(c, FLASH_COOKIE, { path: '/' });
     const rendered = await cards.render(result.page.pending, viewer);
@@ -38,7 +39,7 @@ export function queueApp(options: UiOptions, cards: Cards): Hono<UiEnv> {
   // What the next-page link fetches when the reviewer scrolls to it: the cards, then the link on.
   app.get('/page', async (c) => {
     const result = await pageFor(c);
-    if ('error' in result) return c.text(result.error!, 400);
+    if ('error' in result) return c.text(result.error, 400);
     const rendered = await cards.render(result.page.pending, cards.viewerOf(c.get('session')));
     return c.html(
       <>
