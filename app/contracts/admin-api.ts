@@ -71,9 +71,38 @@ export interface ReviewerIdentity {
   groups: string[];
 }
 
-/** `GET /pending`. */
+/** `GET /pending` with no query: every pending request, oldest first. */
 export interface PendingList {
   pending: ApprovalRequest[];
+}
+
+/** The most `GET /pending?limit=` returns at once. */
+export const MAX_PENDING_PAGE = 500;
+
+/**
+ * `GET /pending?limit=&after=&gate=&tool=`: a page of the queue, oldest first. `after` is the
+ * `next` of the page before (opaque); it names a position, so a request decided meanwhile
+ * neither shifts nor repeats the pages after it.
+ */
+export interface PendingQuery {
+  limit: number;
+  after?: string;
+  gate?: string;
+  tool?: string;
+}
+
+/** How many wait in all, per gate and per tool; never narrowed by a page's filter. */
+export interface PendingCounts {
+  total: number;
+  gates: Record<string, number>;
+  tools: Record<string, number>;
+}
+
+/** `GET /pending` with a query. */
+export interface PendingPage extends PendingList {
+  /** The `after` of the next page; null on the last. */
+  next: string | null;
+  counts: PendingCounts;
 }
 
 /** `POST /decide/:id` body; answered 204, or 400/403/404/409/410 with an `error`. */

@@ -9,8 +9,9 @@ import type { Logger } from '../shared/log.js';
 import { aborted, liveStream, type LiveStreamOptions } from '../shared/sse.js';
 import { exportLine, GENESIS } from './audit.js';
 import { JsonError, parseStrictJson } from './strict-json.js';
-import { ENDED_STATUSES, type ApprovalRequest, type QueueChange, type Status } from '../contracts/admin-api.js';
+import { ENDED_STATUSES, type ApprovalRequest, type PendingPage, type QueueChange, type Status } from '../contracts/admin-api.js';
 import type { Gate } from './gate.js';
+import { countsOf, PAGE_PARAMS, positionAfter, readPageQuery } from './pending-page.js';
 import type { GateMetrics } from './metrics.js';
 import { requireReviewer, type Reviewer, type ReviewerAuthOptions } from './reviewers.js';
 import { formatDuration } from '../shared/flags.js';
@@ -47,7 +48,18 @@ export function adminApp({ gate, store, sessions, metrics, auth, shutdown, appro
   // Lets a front end check a credential and learn whose it is without acting on anything.
   app.get('/whoami', (c) => c.json(c.get('reviewer')));
 
-  app.get('/pending', async (c) => c.json({ pending: (await store.pending()).map(withDeferral) }));
+  app.get('/pending', async (c) => {
+    const query = c.req.query();
+    // Without a query, the whole queue as it always was: the CLI and the Slack bridge read that.
+    if (!PAGE_PARAMS.some((name) => name in query)) return c.json({ pending: (await store.pending()).map(withDeferral) });
+    const page = readPageQuery(query);
+    if ('error' in page) return c.json({ error: page.error }, 400);
+    // One more than asked says whether a next page exists.
+    const [rows, counts] = await Promise.all([store.pendingPage({ ...page, limit: page.limit + 1 }), store.pendingCounts()]);
+    const pending = rows.slice(0, page.limit);
+    const next = rows.length > page.limit ? positionAfter(pending.at(-1)!) : null;
+    return c.json({ pending: pending.map(withDeferral), next, counts: countsOf(counts) } satisfies PendingPage);
+  });
 
   app.get('/requests/:id', async (c) => {
     const request = await store.get(c.req.param('id'));

@@ -21,6 +21,12 @@ export type Arrival =
   /** Parking it would break a flood limit; `reason` says which. */
   | { kind: 'flooded'; reason: string };
 
+/** Where a page of the queue ends: the last request's arrival and id. */
+export interface QueuePosition {
+  receivedAt: string;
+  id: string;
+}
+
 export class DecisionError extends Error {
   constructor(readonly status: 403 | 404 | 409 | 410, message: string) {
     super(message);
@@ -327,6 +333,28 @@ export class ApprovalStore {
   async pending(): Promise<ApprovalRequest[]> {
     const { rows } = await this.sql.query<{ data: ApprovalRequest }>(`SELECT data FROM hitl_requests WHERE status = 'pending' ORDER BY received_at, id`);
     return rows.map((r) => r.data);
+  }
+
+  /** Up to `limit` pending requests after `after` in (received, id) order, of one gate or tool if asked. */
+  async pendingPage(page: { after?: QueuePosition; limit: number; gate?: string; tool?: string }): Promise<ApprovalRequest[]> {
+    const where = [`status = 'pending'`];
+    const params: unknown[] = [];
+    if (page.after) where.push(`(received_at, id) > ($${params.push(page.after.receivedAt)}::timestamptz, $${params.push(page.after.id)})`);
+    if (page.gate) where.push(`data->>'gate' = $${params.push(page.gate)}`);
+    if (page.tool) where.push(`data->>'toolName' = $${params.push(page.tool)}`);
+    const { rows } = await this.sql.query<{ data: ApprovalRequest }>(
+      `SELECT data FROM hitl_requests WHERE ${where.join(' AND ')} ORDER BY received_at, id LIMIT $${params.push(page.limit)}`,
+      params,
+    );
+    return rows.map((r) => r.data);
+  }
+
+  /** How many requests wait, per gate and tool together. */
+  async pendingCounts(): Promise<{ gate: string; tool: string; n: number }[]> {
+    const { rows } = await this.sql.query<{ gate: string; tool: string; n: number }>(
+      `SELECT data->>'gate' AS gate, data->>'toolName' AS tool, count(*)::int AS n FROM hitl_requests WHERE status = 'pending' GROUP BY 1, 2`,
+    );
+    return rows;
   }
 
   async history(filter: { status?: Status; requester?: string; tool?: string; limit: number; offset: number }): Promise<{ items: ApprovalRequest[]; total: number }> {

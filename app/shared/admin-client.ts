@@ -4,7 +4,7 @@
  */
 import { REVIEWER_SESSION_HEADER, type OpenedSession, type SessionLimits } from '../contracts/reviewer-session.js';
 import { SLACK_USER_HEADER } from '../contracts/slack-bridge.js';
-import type { AdminErrorBody, ApprovalRequest, Decision, HistoryPage, HistoryQuery, PendingList, QueueChange, ReviewerIdentity } from '../contracts/admin-api.js';
+import type { AdminErrorBody, ApprovalRequest, Decision, HistoryPage, HistoryQuery, PendingList, PendingPage, PendingQuery, QueueChange, ReviewerIdentity } from '../contracts/admin-api.js';
 import type { Credential } from '../contracts/reviewer-session.js';
 
 /** A non-2xx answer from ext-auth, with its error message. */
@@ -44,6 +44,13 @@ export class AdminClient {
 
   async pending(as: Credential): Promise<ApprovalRequest[]> {
     return (await this.json<PendingList>('/pending', as)).pending;
+  }
+
+  /** One page of the queue, oldest first, with the counts of all of it. */
+  pendingPage(as: Credential, query: PendingQuery): Promise<PendingPage> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
+    return this.json(`/pending?${params}`, as);
   }
 
   request(as: Credential, id: string): Promise<ApprovalRequest> {

@@ -45,6 +45,7 @@ export async function startUi(config: UiConfig, log: Logger) {
     previews,
     sealer: new SessionSealer(config.sessionSecret),
     assets: loadAssets(),
+    pageSize: config.pageSize,
     sessionTtlMs: config.sessionTtl,
     sessionIdleMs: config.sessionIdle,
     secureCookies: config.publicUrl?.startsWith('https:') ?? false,

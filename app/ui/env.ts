@@ -10,6 +10,8 @@ export interface UiOptions {
   previews: MigrationPreviews;
   sealer: SessionSealer;
   assets: Map<string, StaticFile>;
+  /** Cards per page of the queue. */
+  pageSize: number;
   sessionTtlMs: number;
   /** A session unused this long has ended. */
   sessionIdleMs: number;

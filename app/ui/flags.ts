@@ -1,6 +1,7 @@
 /** `hitl ui`'s flags: read by the command, `hitl dev`, the constructs and the tests. No dependencies, so any of them may import it. */
+import { MAX_PENDING_PAGE } from '../contracts/admin-api.js';
 import { DEFAULT_PORTS, localUrl } from '../contracts/ports.js';
-import { duration, listeningPort, text, url, type FlagSpec } from '../shared/flags.js';
+import { duration, int, listeningPort, text, url, type FlagSpec } from '../shared/flags.js';
 
 export const uiFlags = {
   port: listeningPort('http', 'HTTP port', DEFAULT_PORTS.ui),
@@ -8,6 +9,7 @@ export const uiFlags = {
   mcpUrl: { help: 'the MCP server, for the SQL a migration would run', default: localUrl(DEFAULT_PORTS.mcp), parse: url(), metavar: 'URL' },
   publicUrl: { help: 'where reviewers reach this UI (links in notifications; https makes cookies Secure)', parse: url(), metavar: 'URL' },
   sessionSecret: { help: 'seals session cookies; share it between replicas (prefer HITL_SESSION_SECRET)', parse: text, metavar: 'SECRET' },
+  pageSize: { help: 'cards the queue shows at first and loads at a time after', default: 50, parse: int({ min: 1, max: MAX_PENDING_PAGE }), metavar: 'N' },
   sessionTtl: duration('how long a sign-in lasts', '12h'),
   sessionIdle: duration('a sign-in unused this long ends', '30m'),
   identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name (ext-auth must trust it too)', parse: text, metavar: 'NAME' },

@@ -229,6 +229,40 @@ it('sessions and CSRF: no session redirects, a wrong token is refused, a POST wi
   cancel();
 });
 
+it('scrolling to the end of a paged queue loads the next pages in order, and new requests still arrive live', async (ctx) => {
+  const stack = await startUiStack({ pageSize: 2 });
+  const grpc = grpcClient(stack.ext.grpcPort);
+  const context = await ctx.browser.newContext({ viewport: { width: 1280, height: 500 } });
+  try {
+    const parkAs = async (requester: string) => {
+      const parked = nextChange(stack.ext.gate, (c) => c.type === 'parked');
+      grpc.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: `CHG-${requester}` }), headers: { 'x-user-id': requester } })).result.catch(() => undefined);
+      return (await parked).id;
+    };
+    const ids = [];
+    for (const requester of ['p1', 'p2', 'p3', 'p4', 'p5']) ids.push(await parkAs(requester));
+    const page = await context.newPage();
+    await page.goto(`${stack.uiUrl}/`);
+    await page.fill('#token', TOKENS.bob);
+    await page.click('form.sign-in button');
+    await page.waitForSelector('body[data-live=connected]');
+    // Each poll scrolls to the bottom, as a reviewer reading down the queue would.
+    await page.waitForFunction(() => {
+      window.scrollTo(0, document.body.scrollHeight);
+      return !document.getElementById('next-page');
+    }, undefined, { polling: 100 });
+    const shown = () => page.$$eval('#queue article.card', (cards) => cards.map((c) => c.id.slice('card-'.length)));
+    assert.equal(await shown(), ids, 'every card once, oldest first');
+    const late = await parkAs('p6');
+    await page.waitForSelector(`#card-${late}`);
+    assert.equal(await shown(), [...ids, late], 'a new request joins at the end');
+  } finally {
+    await context.close();
+    grpc.close();
+    await stack.close();
+  }
+});
+
 it('a proxy-vouched identity replaces sign-in when enabled', async () => {
   const stack = await startUiStack({ identityHeader: 'x-forwarded-user' }, { identityHeader: 'x-forwarded-user' });
   try {

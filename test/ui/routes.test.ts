@@ -30,6 +30,7 @@ function makeUi(ext: RunningExtAuth, shutdown: AbortSignal): Hono {
     previews: new MigrationPreviews(undefined),
     sealer: new SessionSealer('routes-test-secret'),
     assets: new Map(),
+    pageSize: 3,
     sessionTtlMs: 3_600_000,
     sessionIdleMs: 1_800_000,
     secureCookies: false,
@@ -146,6 +147,46 @@ it('the history filters reach ext-auth: trimmed names select, an unknown status 
   assert.ok(rejected.includes(ended.grace) && rejected.includes(ended.frank), 'both rejections are listed');
   const approved = await history('status=approved');
   assert.not.ok(approved.includes(ended.grace) || approved.includes(ended.frank), 'neither is listed as approved');
+});
+
+it('the queue shows its oldest page, the counts of all of it, and a next-page link that leads to the rest', async (ctx) => {
+  const calls = [];
+  for (let i = 0; i < 7; i++) {
+    const parked = nextChange(ctx.ext.gate, (c) => c.type === 'parked');
+    calls.push(ctx.grpc.check(checkRequest({ body: toolCall('run_migration', { version: `v${i}`, ticket: `CHG-page-${i}` }), headers: { 'x-user-id': `pager${i}` } })));
+    await parked;
+  }
+  const { pending } = (await (await adminApi(ctx.ext.adminUrl, 'bob').get('/pending')).json()) as { pending: { id: string }[] };
+  const oldestFirst = pending.map((r) => r.id);
+  const cardIds = (html: string) => [...html.matchAll(/<article class="card" id="card-([^"]+)"/g)].map((m) => m[1]);
+  const nextLink = (html: string) => /<a id="next-page"[^>]* href="([^"]+)"/.exec(html)?.[1].replaceAll('&amp;', '&');
+
+  const first = await (await ctx.ui.request('/', { headers: { cookie: ctx.alice.cookie } })).text();
+  assert.equal(cardIds(first), oldestFirst.slice(0, 3), 'the first page is the three oldest');
+  assert.match(first, `(${oldestFirst.length} waiting)`);
+  assert.match(first, /run_migration<\/a> \(7\)/);
+  const seen = cardIds(first);
+  let link = nextLink(first);
+  while (link) {
+    const page = await ctx.ui.request(link, { headers: { cookie: ctx.alice.cookie } });
+    assert.is(page.status, 200, link);
+    const html = await page.text();
+    seen.push(...cardIds(html));
+    link = nextLink(html);
+  }
+  assert.equal(seen, oldestFirst, 'every card once, in order');
+
+  const hxGet = /hx-get="([^"]+)"/.exec(first)![1].replaceAll('&amp;', '&');
+  const scrolled = await (await ctx.ui.request(hxGet, { headers: { cookie: ctx.alice.cookie, 'hx-request': 'true' } })).text();
+  assert.equal(cardIds(scrolled), oldestFirst.slice(3, 6), 'scrolling to the link brings the next page as a fragment');
+  assert.not.match(scrolled, '<html', 'a fragment, not a page');
+
+  const bad = await ctx.ui.request('/?after=not-a-position', { headers: { cookie: ctx.alice.cookie } });
+  assert.is(bad.status, 400);
+  assert.is(await bad.text(), '"after" must be the "next" of an earlier page');
+
+  for (const id of oldestFirst) await adminApi(ctx.ext.adminUrl, 'bob').decide(id, false, 'cleaning up');
+  await Promise.all(calls.map((c) => c.result));
 });
 
 it('once the server stops, a live stream asked for is refused with 503', async (ctx) => {

@@ -25,9 +25,17 @@
 
   if (!queue) return;
 
+  // The page holds the queue's last cards once no next-page link is left; until then new
+  // requests belong to a later page (the link brings them, in order), not at the end of this one.
+  const atEnd = () => !document.getElementById('next-page');
+  const filtered = () => Boolean(queue.dataset.gate || queue.dataset.tool);
+  const belongsHere = (card) =>
+    (!queue.dataset.gate || card.dataset.gate === queue.dataset.gate) && (!queue.dataset.tool || card.dataset.tool === queue.dataset.tool);
+
   function recount() {
     const cards = queue.querySelectorAll('article.card').length;
-    if (count) count.textContent = `(${cards} waiting)`;
+    // Only with the whole queue on the page do its cards count it; otherwise the server's total stands.
+    if (count && atEnd() && !filtered()) count.textContent = `(${cards} waiting)`;
     const empty = queue.querySelector('.empty');
     if (cards === 0 && !empty) {
       const p = document.createElement('p');
@@ -50,6 +58,7 @@
     for (const card of [...template.content.children]) {
       const existing = document.getElementById(card.id);
       if (existing) existing.replaceWith(card);
+      else if (!atEnd() || !belongsHere(card)) continue;
       else {
         queue.append(card);
         announce(`New request: ${card.dataset.tool}`);
@@ -68,7 +77,7 @@
       if (!waiting.has(card.id.slice('card-'.length))) card.remove();
     }
     const missing = [...waiting].filter((id) => !document.getElementById(`card-${id}`));
-    if (missing.length) {
+    if (missing.length && atEnd() && !filtered()) {
       const query = new URLSearchParams(missing.map((id) => ['id', id]));
       upsert(await (await fetch(`/cards?${query}`)).text());
     }

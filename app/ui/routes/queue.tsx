@@ -1,24 +1,52 @@
 /** The queue: pending requests as cards, one request on its own page, and decisions on them. */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { AdminError } from '../../shared/admin-client.js';
 import type { Cards } from '../cards.js';
 import { cookieOptions, FLASH_COOKIE, type Notice, type UiEnv, type UiOptions } from '../env.js';
 import { noLongerWaiting } from '../../shared/review-format.js';
 import { Page } from '../views/layout.js';
-import { QueuePage } from '../views/queue.js';
+import { NextPage, QueuePage, type QueueFilter } from '../views/queue.js';
+import type { PendingPage } from '../../contracts/admin-api.js';
 
 export function queueApp(options: UiOptions, cards: Cards): Hono<UiEnv> {
   const { admin, sealer, log } = options;
   const app = new Hono<UiEnv>();
 
+  // A page of the queue, or why the query cannot give one (a mangled `after`, say).
+  async function pageFor(c: Context<UiEnv>): Promise<{ page: PendingPage; filter: QueueFilter } | { error: string }> {
+    const filter = { gate: c.req.query('gate') || undefined, tool: c.req.query('tool') || undefined };
+    try {
+      const page = await admin.pendingPage(c.get('session').credential, { limit: options.pageSize, after: c.req.query('after'), ...filter });
+      return { page, filter };
+    } catch (err) {
+      if (err instanceof AdminError && err.status === 400) return { error: err.message };
+      throw err;
+    }
+  }
+
   app.get('/', async (c) => {
     const session = c.get('session');
     const viewer = cards.viewerOf(session);
+    const result = await pageFor(c);
+    if ('error' in result) return c.text(result.error, 400);
     const flash = sealer.open<Notice>(getCookie(c, FLASH_COOKIE));
     if (flash) deleteCookie(c, FLASH_COOKIE, { path: '/' });
-    const rendered = await cards.render(await admin.pending(session.credential), viewer);
-    return c.html(<QueuePage viewer={viewer} cards={rendered} flash={flash} />);
+    const rendered = await cards.render(result.page.pending, viewer);
+    return c.html(<QueuePage viewer={viewer} cards={rendered} counts={result.page.counts} next={result.page.next} filter={result.filter} flash={flash} />);
+  });
+
+  // What the next-page link fetches when the reviewer scrolls to it: the cards, then the link on.
+  app.get('/page', async (c) => {
+    const result = await pageFor(c);
+    if ('error' in result) return c.text(result.error, 400);
+    const rendered = await cards.render(result.page.pending, cards.viewerOf(c.get('session')));
+    return c.html(
+      <>
+        {rendered}
+        <NextPage next={result.page.next} filter={result.filter} />
+      </>,
+    );
   });
 
   // What queue.js reconciles against when its live stream (re)connects: the ids waiting now,

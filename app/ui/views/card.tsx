@@ -24,7 +24,7 @@ export function RequestCard({ request, viewer, preview, notice, now }: CardProps
   const ownRequest = request.requester !== null && sameName(request.requester, viewer.name);
   const alreadyApproved = request.approvals.some((a) => sameName(a.reviewer, viewer.name));
   return (
-    <article class="card" id={`card-${request.id}`} aria-labelledby={headingId} data-tool={request.toolName}>
+    <article class="card" id={`card-${request.id}`} aria-labelledby={headingId} data-tool={request.toolName} data-gate={request.gate}>
       <header>
         <h2 id={headingId}>
           <code>{request.toolName}</code>
