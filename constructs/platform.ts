@@ -193,7 +193,7 @@ export class HitlPlatform extends Construct {
   }
 
   private noPlanSource(): string {
-    return `HitlPlatform ${this.node.id}: the reviewer UI has no MCP server to read migration plans from; wire one with platform.showPlansFrom(server.server.ports.http)`;
+    return `HitlPlatform ${this.node.id}: the reviewer UI has no MCP server to read migration plans from; wire one with platform.showPlansFrom(mcpServer.server.ports.http)`;
   }
 
   /** Synth without validation (Testing.synth) still reaches here: fail rather than point the UI nowhere. */
