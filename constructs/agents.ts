@@ -17,7 +17,7 @@ import {
 import type { GatedMcpServer } from './gated-mcp-server.js';
 import type { GatewayRef } from './gateway.js';
 import type { HitlPlatform } from './platform.js';
-import { NON_ROOT_USER, type HitlImage, type SecretKeyRef } from './workload.js';
+import { HARDENED, type HitlImage, type SecretKeyRef } from './workload.js';
 
 export interface DeclarativeAgentProps {
   readonly name?: string;
@@ -141,8 +141,8 @@ export class ByoAgent extends Construct {
               }),
             ],
             env,
-            podSecurityContext: { runAsNonRoot: true, ...NON_ROOT_USER, seccompProfile: { type: 'RuntimeDefault' } },
-            securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            podSecurityContext: HARDENED.pod,
+            securityContext: HARDENED.container,
             resources: {
               requests: { cpu: Request.fromString('50m'), memory: Request.fromString('192Mi') },
               limits: { cpu: Limit.fromString('1'), memory: Limit.fromString('768Mi') },

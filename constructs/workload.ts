@@ -55,6 +55,16 @@ export interface WorkloadProps<N extends string> {
  */
 export const NON_ROOT_USER = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 };
 
+/**
+ * The hardening every pod running `hitl` gets, ours and the ones kagent makes for a BYO Agent:
+ * the non-root user, the runtime's seccomp profile, a read-only root filesystem, no privilege
+ * escalation and no capabilities.
+ */
+export const HARDENED = {
+  pod: { runAsNonRoot: true, ...NON_ROOT_USER, seccompProfile: { type: 'RuntimeDefault' } },
+  container: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+};
+
 const DEFAULT_RESOURCES = { cpu: '50m', memory: '128Mi', cpuLimit: '500m', memoryLimit: '512Mi' };
 
 /** One port of a workload as its peers reach it: through its Service, by name or by URL. */
@@ -134,7 +144,7 @@ export class HitlWorkload<N extends string = string> extends Construct {
           metadata: { labels: this.selector },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, ...NON_ROOT_USER, seccompProfile: { type: 'RuntimeDefault' } },
+            securityContext: HARDENED.pod,
             containers: [
               {
                 name: 'hitl',
@@ -149,12 +159,7 @@ export class HitlWorkload<N extends string = string> extends Construct {
                   requests: { cpu: k8s.Quantity.fromString(resources.cpu), memory: k8s.Quantity.fromString(resources.memory) },
                   limits: { cpu: k8s.Quantity.fromString(resources.cpuLimit), memory: k8s.Quantity.fromString(resources.memoryLimit) },
                 },
-                securityContext: {
-                  runAsNonRoot: true,
-                  readOnlyRootFilesystem: true,
-                  allowPrivilegeEscalation: false,
-                  capabilities: { drop: ['ALL'] },
-                },
+                securityContext: HARDENED.container,
                 volumeMounts,
               },
             ],
