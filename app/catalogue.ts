@@ -75,6 +75,11 @@ export const catalogue = [
 /** The project's tools, by name: a tool the catalogue does not declare is a compile error wherever one is named. */
 export type ToolName = (typeof catalogue)[number]['name'];
 
+/** One tool's entry, typed exactly as declared: each tool's implementation opens with it. */
+export function catalogueEntry<Name extends ToolName>(name: Name): Extract<(typeof catalogue)[number], { name: Name }> {
+  return catalogue.find((tool) => tool.name === name) as Extract<(typeof catalogue)[number], { name: Name }>;
+}
+
 export function endpointOf(tier: Tier): Endpoint {
   return tier === 'platform' || tier === 'both' ? endpoints.privileged : endpoints.public;
 }
@@ -98,6 +103,22 @@ export function findTool(name: string, tools: readonly CatalogueEntry[] = catalo
 /** The tools whose review card shows `preview`. */
 export function toolsPreviewing(preview: NonNullable<CatalogueEntry['preview']>, tools: readonly CatalogueEntry[] = catalogue): string[] {
   return tools.filter((tool) => tool.preview === preview).map((tool) => tool.name);
+}
+
+/** Who approves a call of each tier, as the agent's description tells its users. */
+const approvalByTier: Record<Tier, string> = {
+  open: 'no approval',
+  user: 'you approve it in the chat',
+  platform: 'a platform reviewer approves it',
+  both: 'you, then a platform reviewer, approve it',
+};
+
+/**
+ * The assistant's one-line description (its A2A card, its kagent Agent): each tool by its
+ * title and who approves it, so adding a tool or moving it to another tier updates it.
+ */
+export function assistantDescription(tools: readonly CatalogueEntry[] = catalogue): string {
+  return `DBA assistant for the orders database: ${tools.map((t) => `${t.title.toLowerCase()} (${approvalByTier[t.tier]})`).join('; ')}.`;
 }
 
 /**

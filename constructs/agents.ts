@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { assistantPrompt, needsUserApproval, type CatalogueEntry } from '../app/catalogue.js';
+import { assistantDescription, assistantPrompt, needsUserApproval, type CatalogueEntry } from '../app/catalogue.js';
 // kagent forwards this A2A header onto MCP calls, so the gateway gate knows who is asking.
 import { REQUESTER_HEADER } from '../app/contracts/headers.js';
 import { KAGENT_AGENT_PORT } from '../app/contracts/ports.js';
@@ -17,7 +17,7 @@ import {
 import type { GatedMcpServer } from './gated-mcp-server.js';
 import type { GatewayRef } from './gateway.js';
 import type { HitlPlatform } from './platform.js';
-import { NON_ROOT_USER, type HitlImage, type SecretKeyRef } from './workload.js';
+import { HARDENED, type HitlImage, type SecretKeyRef } from './workload.js';
 
 export interface DeclarativeAgentProps {
   readonly name?: string;
@@ -42,7 +42,7 @@ export class DeclarativeAgent extends Construct {
       metadata: { name: this.name, namespace: props.namespace ?? 'kagent' },
       spec: {
         type: AgentV1Alpha2SpecType.DECLARATIVE,
-        description: 'DBA assistant: queries freely, asks you before emptying a table, and waits for a platform reviewer on migrations.',
+        description: assistantDescription(remotes.flatMap((remote) => remote.tools)),
         declarative: {
           modelConfig: props.modelConfig,
           systemMessage: assistantPrompt(remotes.flatMap((remote) => remote.tools)),
@@ -121,7 +121,8 @@ export class ByoAgent extends Construct {
       metadata: { name: this.name, namespace: this.namespace },
       spec: {
         type: AgentV1Alpha2SpecType.BYO,
-        description: 'DBA assistant (LangGraph): pauses in the chat before emptying a table.',
+        // The card `hitl agent` serves says the same.
+        description: assistantDescription(),
         byo: {
           deployment: {
             image: props.image.ref,
@@ -140,8 +141,8 @@ export class ByoAgent extends Construct {
               }),
             ],
             env,
-            podSecurityContext: { runAsNonRoot: true, ...NON_ROOT_USER, seccompProfile: { type: 'RuntimeDefault' } },
-            securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            podSecurityContext: HARDENED.pod,
+            securityContext: HARDENED.container,
             resources: {
               requests: { cpu: Request.fromString('50m'), memory: Request.fromString('192Mi') },
               limits: { cpu: Limit.fromString('1'), memory: Limit.fromString('768Mi') },

@@ -18,7 +18,7 @@ import type { HitlPlatform } from './platform.js';
 import { mcpFlags } from '../app/mcp/flags.js';
 import type { FlagValues } from '../app/shared/flags.js';
 import { argv, listeningPorts } from '../app/shared/invocation.js';
-import { allowIngress, fromWorkload, HitlWorkload, workloadPorts, type HitlImage, type SecretKeyRef } from './workload.js';
+import { HitlWorkload, workloadPorts, type HitlImage, type SecretKeyRef } from './workload.js';
 
 /** Who approves on the gateway, sent to ext-auth as the policy's contextExtensions. */
 export interface ApprovalRule {
@@ -90,7 +90,7 @@ export class GatedMcpServer extends Construct {
   readonly name: string;
   readonly namespace: string;
   readonly tools: readonly CatalogueEntry[];
-  readonly server: HitlWorkload;
+  readonly server: HitlWorkload<'http'>;
   /** One RemoteMCPServer per endpoint that serves at least one tool. */
   readonly remotes: McpRemote[] = [];
   readonly routes: Partial<Record<EndpointName, HttpRoute>> = {};
@@ -159,12 +159,9 @@ export class GatedMcpServer extends Construct {
 
     if (gate && this.routes.privileged) {
       this.policy = this.gatePolicy(this.routes.privileged, gate, props.approvalRule ?? {}, maxBody);
-      gate.showPlansFrom(this.server.url('http'));
     }
-    // Agents come through the gateway; the reviewer UI reads migration plans from the server itself.
-    allowIngress(this, 'ingress', this.server, [
-      { ports: ['http'], from: [fromGateway(gateway), ...(gate ? [fromWorkload(gate.ui)] : [])] },
-    ]);
+    // Agents come through the gateway; a platform shown this server's migration plans admits its UI (showPlansFrom).
+    this.server.allowFrom(fromGateway(gateway), this.server.ports.http);
   }
 
   private route(endpoint: Endpoint, gateway: GatewayRef): HttpRoute {
@@ -177,7 +174,7 @@ export class GatedMcpServer extends Construct {
             // Exactly the endpoint's path: one spelling, the one the MCP server serves.
             matches: [{ path: { type: HttpRouteSpecRulesMatchesPathType.EXACT, value: endpoint.path } }],
             filters: [{ type: HttpRouteSpecRulesFiltersType.REQUEST_HEADER_MODIFIER, requestHeaderModifier: { remove: clientSentGateHeaders(endpoint) } }],
-            backendRefs: [{ name: this.server.serviceName('http'), port: this.server.port('http') }],
+            backendRefs: [{ name: this.server.ports.http.serviceName, port: this.server.ports.http.number }],
           },
         ],
       },

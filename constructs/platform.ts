@@ -6,7 +6,7 @@ import { extAuthFlags } from '../app/ext-auth/flags.js';
 import type { FlagValues } from '../app/shared/flags.js';
 import { argv, flagName, listeningPorts } from '../app/shared/invocation.js';
 import { uiFlags } from '../app/ui/flags.js';
-import { allowIngress, fromWorkload, HitlWorkload, workloadPorts, type HitlImage, type SecretKeyRef } from './workload.js';
+import { fromWorkload, HitlWorkload, workloadPorts, type HitlImage, type SecretKeyRef, type ServicePort } from './workload.js';
 
 export interface HitlPlatformProps {
   readonly image: HitlImage;
@@ -51,12 +51,12 @@ export class HitlPlatform extends Construct {
   readonly namespace: string;
   readonly parkTimeout: Duration;
   readonly holdFor: Duration;
-  readonly extAuth: HitlWorkload;
-  readonly ui: HitlWorkload;
+  readonly extAuth: HitlWorkload<'grpc' | 'admin'>;
+  readonly ui: HitlWorkload<'http'>;
   readonly gateway: GatewayRef;
   /** Name of the Secret (key `approval.pub`) each gated MCP server mounts to verify approvals. */
   readonly approvalPublicKeySecret: string;
-  private planSource?: string;
+  private planSource?: ServicePort;
 
   constructor(scope: Construct, id: string, props: HitlPlatformProps) {
     super(scope, id);
@@ -101,7 +101,7 @@ export class HitlPlatform extends Construct {
       data: props.databaseUrl ? undefined : { mountPath: '/data', size: Size.gibibytes(1) },
     });
 
-    const uiArgs: Partial<FlagValues<typeof uiFlags>> = { port: uiFlags.port.default, extAuthUrl: this.extAuth.url('admin') };
+    const uiArgs: Partial<FlagValues<typeof uiFlags>> = { port: uiFlags.port.default, extAuthUrl: this.extAuth.ports.admin.url };
     this.ui = new HitlWorkload(this, 'ui', {
       namespace: this.namespace,
       name: 'hitl-ui',
@@ -109,9 +109,9 @@ export class HitlPlatform extends Construct {
       args: [
         'ui',
         ...argv(uiFlags, uiArgs),
-        // Resolved at synth, once the MCP servers have registered themselves.
+        // Resolved at synth: the MCP server is made after the platform, and wired in with showPlansFrom.
         flagName(uiFlags, 'mcpUrl'),
-        Lazy.any({ produce: () => this.planSource ?? uiFlags.mcpUrl.default }),
+        Lazy.any({ produce: () => this.planSourceOrFail().url }),
       ],
       ports: workloadPorts(listeningPorts(uiFlags, uiArgs)),
       healthPort: 'http',
@@ -119,17 +119,16 @@ export class HitlPlatform extends Construct {
       secretEnv: { HITL_SESSION_SECRET: props.sessionSecret },
     });
 
-    this.node.addValidation({ validate: () => [...this.cachedDecisions(), ...this.holdPastKagentTimeout()] });
+    this.node.addValidation({ validate: () => [...this.cachedDecisions(), ...this.holdPastKagentTimeout(), ...this.missingPlanSource()] });
 
-    allowIngress(this, 'ext-auth-ingress', this.extAuth, [
-      { ports: ['grpc'], from: [fromGateway(props.gateway)] },
-      { ports: ['admin'], from: [fromWorkload(this.ui)] },
-    ]);
+    this.extAuth.allowFrom(fromGateway(props.gateway), this.extAuth.ports.grpc);
+    this.extAuth.allowFrom(fromWorkload(this.ui), this.extAuth.ports.admin);
   }
 
   /** The gRPC backend an AgentgatewayPolicy's extAuth points at. */
   get extAuthBackend(): { name: string; namespace: string; port: number } {
-    return { name: this.extAuth.serviceName('grpc'), namespace: this.namespace, port: this.extAuth.port('grpc') };
+    const { grpc } = this.extAuth.ports;
+    return { name: grpc.serviceName, namespace: this.namespace, port: grpc.number };
   }
 
   /**
@@ -142,7 +141,7 @@ export class HitlPlatform extends Construct {
       .filter((c): c is ApiObject => c instanceof ApiObject && c.kind === 'AgentgatewayPolicy')
       .filter((policy) => {
         const extAuth = policy.toJson().spec?.traffic?.extAuth;
-        return extAuth?.backendRef?.name === this.extAuth.serviceName('grpc') && extAuth.cache !== undefined;
+        return extAuth?.backendRef?.name === this.extAuth.ports.grpc.serviceName && extAuth.cache !== undefined;
       })
       .map((policy) => `AgentgatewayPolicy ${policy.metadata.namespace}/${policy.name} caches decisions of the human gate ${this.extAuth.name}; remove spec.traffic.extAuth.cache`);
   }
@@ -179,8 +178,27 @@ export class HitlPlatform extends Construct {
     return wait;
   }
 
-  /** The UI shows migration plans (the SQL a run_migration would run) from this MCP server. */
-  showPlansFrom(mcpUrl: string): void {
-    this.planSource ??= mcpUrl;
+  /**
+   * The UI shows migration plans (the SQL a run_migration would run) read from this MCP server
+   * port, which admits the UI for it. One source: a second call is a wiring mistake.
+   */
+  showPlansFrom(port: ServicePort): void {
+    if (this.planSource) throw new Error(`HitlPlatform ${this.node.id}: the UI already reads migration plans from ${this.planSource.url}; it reads from one MCP server`);
+    this.planSource = port;
+    port.workload.allowFrom(fromWorkload(this.ui), port);
+  }
+
+  private missingPlanSource(): string[] {
+    return this.planSource ? [] : [this.noPlanSource()];
+  }
+
+  private noPlanSource(): string {
+    return `HitlPlatform ${this.node.id}: the reviewer UI has no MCP server to read migration plans from; wire one with platform.showPlansFrom(mcpServer.server.ports.http)`;
+  }
+
+  /** Synth without validation (Testing.synth) still reaches here: fail rather than point the UI nowhere. */
+  private planSourceOrFail(): ServicePort {
+    if (!this.planSource) throw new Error(this.noPlanSource());
+    return this.planSource;
   }
 }

@@ -1,4 +1,4 @@
-import type { Size } from 'cdk8s';
+import { ApiObject, Lazy, type Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { ListeningPort } from '../app/shared/invocation.js';
@@ -10,8 +10,8 @@ export interface HitlImage {
   readonly pullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
 }
 
-export interface WorkloadPort {
-  readonly name: string;
+export interface WorkloadPort<N extends string = string> {
+  readonly name: N;
   readonly port: number;
   /** `kubernetes.io/h2c` for plaintext gRPC, so the gateway speaks HTTP/2 to it. */
   readonly appProtocol?: string;
@@ -20,7 +20,7 @@ export interface WorkloadPort {
 }
 
 /** The ports a subcommand listens on, as the container and its Services open them, with what Kubernetes needs beyond the number. */
-export function workloadPorts(listening: ListeningPort[], details: Record<string, Omit<WorkloadPort, 'name' | 'port'>> = {}): WorkloadPort[] {
+export function workloadPorts<N extends string>(listening: ListeningPort<N>[], details: Partial<Record<N, Omit<WorkloadPort, 'name' | 'port'>>> = {}): WorkloadPort<N>[] {
   return listening.map(({ name, port }) => ({ name, port, ...details[name] }));
 }
 
@@ -30,15 +30,15 @@ export interface SecretKeyRef {
   readonly key: string;
 }
 
-export interface WorkloadProps {
+export interface WorkloadProps<N extends string> {
   readonly namespace: string;
   readonly name: string;
   readonly image: HitlImage;
   /** `hitl` subcommand and its flags, built from the subcommand's flag spec (`argv`). */
   readonly args: string[];
-  readonly ports: WorkloadPort[];
+  readonly ports: WorkloadPort<N>[];
   /** The port serving /healthz and /readyz. */
-  readonly healthPort: string;
+  readonly healthPort: N;
   readonly replicas?: number;
   /** Environment variables taken from Secrets, e.g. `HITL_DATABASE_URL`. */
   readonly secretEnv?: Record<string, SecretKeyRef>;
@@ -55,27 +55,62 @@ export interface WorkloadProps {
  */
 export const NON_ROOT_USER = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 };
 
+/**
+ * The hardening every pod running `hitl` gets, ours and the ones kagent makes for a BYO Agent:
+ * the non-root user, the runtime's seccomp profile, a read-only root filesystem, no privilege
+ * escalation and no capabilities.
+ */
+export const HARDENED = {
+  pod: { runAsNonRoot: true, ...NON_ROOT_USER, seccompProfile: { type: 'RuntimeDefault' } },
+  container: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+};
+
 const DEFAULT_RESOURCES = { cpu: '50m', memory: '128Mi', cpuLimit: '500m', memoryLimit: '512Mi' };
+
+/** One port of a workload as its peers reach it: through its Service, by name or by URL. */
+export class ServicePort {
+  constructor(
+    readonly workload: HitlWorkload,
+    /** The port's name, shared by the container port and the Service port. */
+    readonly name: string,
+    readonly number: number,
+    /** The Service that exposes this port. */
+    readonly serviceName: string,
+  ) {}
+
+  get host(): string {
+    return `${this.serviceName}.${this.workload.namespace}.svc.cluster.local`;
+  }
+
+  /** In-cluster URL of this port, through its Service. */
+  get url(): string {
+    return `http://${this.host}:${this.number}`;
+  }
+}
 
 /**
  * One `hitl` subcommand as a hardened Deployment and its Service: non-root, read-only root
  * filesystem, every capability dropped, probes on /readyz and /healthz, requests and limits.
+ * Its ports are typed by name (`extAuth.ports.admin`), so a peer wires to one by reference.
  */
-export class HitlWorkload extends Construct {
+export class HitlWorkload<N extends string = string> extends Construct {
   readonly name: string;
   readonly namespace: string;
   readonly selector: Record<string, string>;
-  private readonly ports: WorkloadPort[];
+  readonly ports: Readonly<Record<N, ServicePort>>;
+  /** Who may reach which ports; rendered at synth into one NetworkPolicy, made by the first `allowFrom`. */
+  private readonly ingress: { ports: ServicePort[]; from: k8s.NetworkPolicyPeer[] }[] = [];
 
-  constructor(scope: Construct, id: string, props: WorkloadProps) {
+  constructor(scope: Construct, id: string, props: WorkloadProps<N>) {
     super(scope, id);
     this.name = props.name;
     this.namespace = props.namespace;
-    this.ports = props.ports;
     this.selector = { 'app.kubernetes.io/name': props.name, 'app.kubernetes.io/part-of': 'hitl-gates' };
     if (!props.ports.some((p) => p.name === props.healthPort)) {
       throw new Error(`${props.name}: the health port "${props.healthPort}" is not one of its ports (${props.ports.map((p) => p.name).join(', ')})`);
     }
+    const serviceName = (p: WorkloadPort) => (p.service ? `${this.name}-${p.service}` : this.name);
+    this.ports = Object.fromEntries(props.ports.map((p) => [p.name, new ServicePort(this, p.name, p.port, serviceName(p))])) as Record<N, ServicePort>;
     const metadata = { name: props.name, namespace: props.namespace, labels: this.selector };
     const resources = props.resources ?? DEFAULT_RESOURCES;
     const volumes: k8s.Volume[] = [];
@@ -109,7 +144,7 @@ export class HitlWorkload extends Construct {
           metadata: { labels: this.selector },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, ...NON_ROOT_USER, seccompProfile: { type: 'RuntimeDefault' } },
+            securityContext: HARDENED.pod,
             containers: [
               {
                 name: 'hitl',
@@ -124,12 +159,7 @@ export class HitlWorkload extends Construct {
                   requests: { cpu: k8s.Quantity.fromString(resources.cpu), memory: k8s.Quantity.fromString(resources.memory) },
                   limits: { cpu: k8s.Quantity.fromString(resources.cpuLimit), memory: k8s.Quantity.fromString(resources.memoryLimit) },
                 },
-                securityContext: {
-                  runAsNonRoot: true,
-                  readOnlyRootFilesystem: true,
-                  allowPrivilegeEscalation: false,
-                  capabilities: { drop: ['ALL'] },
-                },
+                securityContext: HARDENED.container,
                 volumeMounts,
               },
             ],
@@ -142,7 +172,7 @@ export class HitlWorkload extends Construct {
     for (const service of new Set(props.ports.map((p) => p.service))) {
       const ports = props.ports.filter((p) => p.service === service);
       new k8s.KubeService(this, service ? `service-${service}` : 'service', {
-        metadata: { ...metadata, name: this.serviceName(ports[0].name) },
+        metadata: { ...metadata, name: serviceName(ports[0]) },
         spec: {
           selector: this.selector,
           ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name), appProtocol: p.appProtocol })),
@@ -151,45 +181,35 @@ export class HitlWorkload extends Construct {
     }
   }
 
-  /** The Service that exposes the named port. */
-  serviceName(portName: string): string {
-    const service = this.findPort(portName).service;
-    return service ? `${this.name}-${service}` : this.name;
+  /**
+   * Admits `peer` to `ports` of this workload; everything not admitted is dropped. Peers
+   * admitted to the same ports share one rule.
+   */
+  allowFrom(peer: k8s.NetworkPolicyPeer, ...ports: ServicePort[]): void {
+    const foreign = ports.find((p) => p.workload !== this);
+    if (foreign) throw new Error(`${this.name}: port ${foreign.name} belongs to ${foreign.workload.name}`);
+    const key = (list: ServicePort[]) => list.map((p) => p.name).join(',');
+    if (!this.ingress.length) this.ingressPolicy();
+    const rule = this.ingress.find((r) => key(r.ports) === key(ports));
+    if (rule) rule.from.push(peer);
+    else this.ingress.push({ ports, from: [peer] });
   }
 
-  port(name: string): number {
-    return this.findPort(name).port;
+  private ingressPolicy(): void {
+    // A plain ApiObject: the generated KubeNetworkPolicy converts its spec when constructed,
+    // which a rule list still growing until synth cannot go through.
+    new ApiObject(this, 'ingress', {
+      ...k8s.KubeNetworkPolicy.GVK,
+      metadata: { name: `${this.name}-ingress`, namespace: this.namespace },
+      spec: {
+        podSelector: { matchLabels: this.selector },
+        policyTypes: ['Ingress'],
+        ingress: Lazy.any({
+          produce: () => this.ingress.map((rule) => ({ from: rule.from, ports: rule.ports.map((p) => ({ protocol: 'TCP', port: p.number })) })),
+        }),
+      },
+    });
   }
-
-  /** In-cluster URL of the named port, through its Service. */
-  url(portName: string): string {
-    return `http://${this.host(portName)}:${this.port(portName)}`;
-  }
-
-  host(portName: string): string {
-    return `${this.serviceName(portName)}.${this.namespace}.svc.cluster.local`;
-  }
-
-  private findPort(name: string): WorkloadPort {
-    const found = this.ports.find((p) => p.name === name);
-    if (!found) throw new Error(`${this.name} has no port named "${name}"`);
-    return found;
-  }
-}
-
-/** Admits traffic to `target`'s named ports only from the given peers; everything else is dropped. */
-export function allowIngress(scope: Construct, id: string, target: HitlWorkload, rules: { ports: string[]; from: k8s.NetworkPolicyPeer[] }[]): k8s.KubeNetworkPolicy {
-  return new k8s.KubeNetworkPolicy(scope, id, {
-    metadata: { name: `${target.name}-ingress`, namespace: target.namespace },
-    spec: {
-      podSelector: { matchLabels: target.selector },
-      policyTypes: ['Ingress'],
-      ingress: rules.map((rule) => ({
-        from: rule.from,
-        ports: rule.ports.map((name) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(target.port(name)) })),
-      })),
-    },
-  });
 }
 
 export const fromWorkload = (workload: HitlWorkload): k8s.NetworkPolicyPeer => ({

@@ -18,6 +18,7 @@ import {
 } from '@a2a-js/sdk/server';
 import { Hono, type Context } from 'hono';
 import { stream } from 'hono/streaming';
+import { assistantDescription } from '../catalogue.js';
 import { HITL_EXTENSION, InvalidResume } from './approval-wire.js';
 import { ownerOf, Unidentified, type CallerIdentity } from './caller-identity.js';
 import { decisionFrom, isApprovalAnswer, pausedOn, wireOf, type AssistantExecutor } from './executor.js';
@@ -38,7 +39,7 @@ export function agentCard(url: string, requiresJwt = false): AgentCard {
       securityRequirements: [{ schemes: { bearer: { list: [] } } }],
     }),
     name: AGENT_NAME,
-    description: 'DBA assistant for the orders database: queries freely, asks you before emptying a table, and waits for a platform reviewer on migrations.',
+    description: assistantDescription(),
     version: '0.1.0',
     supportedInterfaces: duplicateInterfacesForLegacy([{ url, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' }], ['JSONRPC']),
     capabilities: {

@@ -140,7 +140,7 @@ export function int(opts: { min?: number; max?: number } = {}) {
 export const port = int({ min: 0, max: 65535 });
 
 /** A port the service listens on, named as a Service names it (`http`, `grpc`, `admin`). */
-export function listeningPort(name: string, help: string, defaultPort: number): Flag<number> & { default: number } {
+export function listeningPort<N extends string>(name: N, help: string, defaultPort: number): Flag<number> & { default: number; listens: N } {
   return { help, default: defaultPort, parse: port, metavar: 'PORT', listens: name };
 }
 

@@ -27,19 +27,22 @@ export function flagName<S extends FlagSpec>(spec: S, key: keyof S & string): st
   return `--${kebab(key)}`;
 }
 
-export interface ListeningPort {
+export interface ListeningPort<N extends string = string> {
   /** The port's name, as a Service names it. */
-  name: string;
+  name: N;
   /** The flag that sets it, e.g. `admin-port`. */
   flag: string;
   port: number;
 }
 
+/** The names of the ports a spec's service listens on, e.g. `'grpc' | 'admin'`. */
+export type PortName<S extends FlagSpec> = { [K in keyof S]: S[K] extends { listens: infer N extends string } ? N : never }[keyof S];
+
 /** The ports a service started with `values` listens on: the spec's listening flags, given or defaulted. */
-export function listeningPorts<S extends FlagSpec>(spec: S, values: Partial<FlagValues<S>> = {}): ListeningPort[] {
+export function listeningPorts<S extends FlagSpec>(spec: S, values: Partial<FlagValues<S>> = {}): ListeningPort<PortName<S>>[] {
   return Object.entries(spec)
     .filter(([, flag]) => flag.listens)
-    .map(([key, flag]) => ({ name: flag.listens!, flag: kebab(key), port: ((values as Record<string, unknown>)[key] ?? flag.default) as number }));
+    .map(([key, flag]) => ({ name: flag.listens as PortName<S>, flag: kebab(key), port: ((values as Record<string, unknown>)[key] ?? flag.default) as number }));
 }
 
 /** A whole configuration: every flag's default (as the binary would take it with no flags and no environment), then `overrides`. */

@@ -231,8 +231,18 @@ test('configuration mistakes are reported at synth time', () => {
   new HitlStack(shortHold, 'short-hold', { image, holdFor: Duration.seconds(179) });
   assert.not.throws(() => shortHold.synthYaml());
   const lone = Testing.app();
-  new HitlPlatform(new Chart(lone, 'lone'), 'p', { image, gateway, reviewerTokens: { secretName: 't' }, sessionSecret: { name: 's', key: 'k' }, approvalKeys: { privateKeySecret: 'ak', publicKeySecret: 'av' }, holdFor: Duration.minutes(5) });
+  const loneChart = new Chart(lone, 'lone');
+  const lonePlatform = new HitlPlatform(loneChart, 'p', { image, gateway, reviewerTokens: { secretName: 't' }, sessionSecret: { name: 's', key: 'k' }, approvalKeys: { privateKeySecret: 'ak', publicKeySecret: 'av' }, holdFor: Duration.minutes(5) });
+  lonePlatform.showPlansFrom(new GatedMcpServer(loneChart, 'm', { image, gate: lonePlatform }).server.ports.http);
   assert.not.throws(() => lone.synthYaml(), 'no declarative agent, no limit');
+
+  // The UI's plan source is wired by the one who builds the system, never guessed.
+  const unwired = Testing.app();
+  new HitlPlatform(new Chart(unwired, 'unwired'), 'p', { image, gateway, reviewerTokens: { secretName: 't' }, sessionSecret: { name: 's', key: 'k' }, approvalKeys: { privateKeySecret: 'ak', publicKeySecret: 'av' } });
+  assert.throws(() => unwired.synthYaml(), /HitlPlatform p: the reviewer UI has no MCP server to read migration plans from; wire one with platform\.showPlansFrom/);
+  assert.throws(() => Testing.synth(platform().node.scope as Chart), /the reviewer UI has no MCP server to read migration plans from/, 'also when synthesized without validation');
+  const twice = new HitlStack(Testing.app(), 'twice', { image });
+  assert.throws(() => twice.platform.showPlansFrom(twice.opsTools.server.ports.http), /the UI already reads migration plans from http:\/\/ops-tools\.ops-tools\.svc\.cluster\.local:8080; it reads from one MCP server/);
 });
 
 test('the cluster scripts are shellcheck-clean', () => {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { catalogue, endpointOf, needsPlatformApproval, needsUserApproval, toolsOn } from '../../app/catalogue.js';
+import { assistantDescription, catalogue, catalogueEntry, endpointOf, needsPlatformApproval, needsUserApproval, toolsOn } from '../../app/catalogue.js';
 import { tools, toolsFor } from '../../app/mcp/tools/index.js';
 
 test('each tier lands on the endpoint the gateway gates for it', () => {
@@ -43,6 +43,21 @@ test('the registry is the catalogue as a type: a missing, an extra or a misfiled
   // @ts-expect-error each implementation sits under its own name
   const misfiled: typeof tools = { ...tools, run_migration: tools.truncate_table };
   assert.equal(Object.keys(tools).sort(), catalogue.map((t) => t.name).sort());
+});
+
+test('each tool opens with its own catalogue entry', () => {
+  for (const tool of Object.values(tools)) assert.is(catalogueEntry(tool.name), catalogue.find((t) => t.name === tool.name), tool.name);
+  assert.is(catalogueEntry('run_migration').tier, 'platform');
+});
+
+test('the assistant describes each tool by its catalogue title and who approves it', () => {
+  assert.is(
+    assistantDescription(),
+    'DBA assistant for the orders database: query the orders database (no approval); delete every row of a table (you approve it in the chat); ' +
+      'migrate the shared schema (a platform reviewer approves it).',
+  );
+  const both = { ...catalogue[2], tier: 'both' as const };
+  assert.is(assistantDescription([both]), 'DBA assistant for the orders database: migrate the shared schema (you, then a platform reviewer, approve it).');
 });
 
 test.run();
