@@ -25,7 +25,7 @@ export const extAuthFlags = {
     parse: oneOf('jsonrpc', 'http'),
     metavar: 'jsonrpc|http',
   },
-  tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token, optional slack user id}; the Slack bridge\'s entry has "slackBridge": true', parse: text, metavar: 'FILE' },
+  tokensFile: { help: 'JSON array of reviewers {name, groups, sha256 of token, optional slack user id}; the Slack bridge\'s entry has "slackBridge": true and no groups', parse: text, metavar: 'FILE' },
   identityHeader: { help: 'trust this header from an auth proxy as the reviewer\'s name', parse: text, metavar: 'NAME' },
   groupsHeader: { help: 'with --identity-header: header with the reviewer\'s groups', default: 'x-forwarded-groups', parse: text, metavar: 'NAME' },
   requesterHeader: { help: 'request header naming who asked (kagent forwards x-user-id)', default: REQUESTER_HEADER, parse: text, metavar: 'NAME' },

@@ -20,6 +20,6 @@ export const uiFlags = {
   slackChannel: { help: 'post each new request to this Slack channel (id) with Approve and Reject buttons', parse: text, metavar: 'CHANNEL' },
   slackBotTokenFile: { help: 'file holding the Slack app\'s bot token (xoxb-…) that posts and updates the messages', parse: text, metavar: 'FILE' },
   slackSigningSecretFile: { help: 'file holding the Slack app\'s signing secret; clicks arrive at /slack/interactions signed with it', parse: text, metavar: 'FILE' },
-  slackBridgeTokenFile: { help: 'file holding the reviewer token the Slack bridge uses; its tokens-file entry says "slackBridge": true', parse: text, metavar: 'FILE' },
+  slackBridgeTokenFile: { help: 'file holding the reviewer token the Slack bridge uses; its tokens-file entry says "slackBridge": true and has no groups', parse: text, metavar: 'FILE' },
   slackApiUrl: { help: 'Slack\'s Web API base URL', default: 'https://slack.com/api/', parse: url(), metavar: 'URL' },
 } satisfies FlagSpec;
