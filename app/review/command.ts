@@ -12,7 +12,7 @@ import { ConfigError, type FlagValues } from '../shared/flags.js';
 import type { Logger } from '../shared/log.js';
 import type { ApprovalRequest } from '../contracts/admin-api.js';
 import { AdminClient, AdminError } from '../shared/admin-client.js';
-import { MigrationPreviews } from '../shared/migration-preview.js';
+import { MigrationPreviews, showsMigrationPlan } from '../shared/migration-preview.js';
 import type { Credential } from '../contracts/reviewer-session.js';
 import { reviewApproveFlags, reviewConnectionFlags, reviewRejectFlags, reviewShowFlags } from './flags.js';
 import { cannotDecide, changeLine, decisionOutcome, pendingTable, requestCard } from './render.js';
@@ -109,9 +109,9 @@ export const reviewShowCommand = defineCommand({
   },
 });
 
-/** The target version of a run_migration request, whose SQL the card shows; undefined for other tools. */
+/** The target version of a request whose card shows the SQL it would run; undefined for other tools. */
 function migrationTarget(request: ApprovalRequest): unknown {
-  return request.toolName === 'run_migration' ? request.toolArgs.version : undefined;
+  return showsMigrationPlan(request.toolName) ? request.toolArgs.version : undefined;
 }
 
 /** Approves or rejects; on a refusal, says why as the web queue would. */
