@@ -44,6 +44,13 @@ export interface GroupCommitOptions {
   onCommit?: (size: number) => void;
 }
 
+/**
+ * The chain's last link, read once per batch. Ordered by the table's column, not by the
+ * `seq::int` output of the same name: sorting by that expression cannot use the primary key,
+ * so every batch would read the whole chain.
+ */
+export const AUDIT_TIP = `SELECT seq::int AS seq, hash FROM hitl_audit ORDER BY hitl_audit.seq DESC LIMIT 1`;
+
 type Attempt = { results: unknown[]; effects: (() => void)[] } | { culprit: Job; error: unknown } | { error: unknown };
 
 export class GroupCommit {
@@ -132,7 +139,7 @@ export class GroupCommit {
     try {
       const results = await this.sql.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [this.options.auditLock]);
-        const tip = await tx.query<{ seq: number; hash: string }>(`SELECT seq::int AS seq, hash FROM hitl_audit ORDER BY seq DESC LIMIT 1`);
+        const tip = await tx.query<{ seq: number; hash: string }>(AUDIT_TIP);
         const chain = { seq: tip.rows[0]?.seq ?? 0, hash: tip.rows[0]?.hash ?? GENESIS, links: [] as { seq: number; entry: string; prev: string; hash: string }[] };
         const payloads: string[] = [];
         const session: BatchSession = {

@@ -375,7 +375,7 @@ export class ApprovalStore {
   /** The chain's last entry and length, or null while it is empty. */
   async auditHead(): Promise<{ seq: number; hash: string; count: number } | null> {
     const { rows } = await this.sql.query<{ seq: number; hash: string; n: number }>(
-      `SELECT seq::int AS seq, hash, (SELECT count(*)::int FROM hitl_audit) AS n FROM hitl_audit ORDER BY seq DESC LIMIT 1`,
+      `SELECT seq::int AS seq, hash, (SELECT count(*)::int FROM hitl_audit) AS n FROM hitl_audit ORDER BY hitl_audit.seq DESC LIMIT 1`,
     );
     return rows[0] ? { seq: rows[0].seq, hash: rows[0].hash, count: rows[0].n } : null;
   }
@@ -392,7 +392,7 @@ export class ApprovalStore {
 
   async auditChain(): Promise<ChainedEntry[]> {
     const { rows } = await this.sql.query<{ seq: number; entry: string; prev_hash: string; hash: string }>(
-      `SELECT seq::int AS seq, entry, prev_hash, hash FROM hitl_audit ORDER BY seq`,
+      `SELECT seq::int AS seq, entry, prev_hash, hash FROM hitl_audit ORDER BY hitl_audit.seq`,
     );
     return rows.map((r) => ({ seq: r.seq, entry: r.entry, prevHash: r.prev_hash, hash: r.hash }));
   }

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import pg from 'pg';
 import { verifyChain, type ChainedEntry } from '../../app/ext-auth/audit.js';
-import { GroupCommit } from '../../app/ext-auth/group-commit.js';
+import { AUDIT_TIP, GroupCommit } from '../../app/ext-auth/group-commit.js';
 import type { ApprovalRequest } from '../../app/contracts/admin-api.js';
 import { ApprovalStore } from '../../app/ext-auth/store.js';
 import { openDatabase, type Sql } from '../../app/shared/sql.js';
@@ -116,6 +116,19 @@ for (const engine of ['embedded', 'postgres'] as const) {
       assert.equal(ran.slice(0, 4), ['mallory-0', 'ann', 'mallory-1', 'mallory-2']);
       // Acknowledged with its batch, before most of the flood.
       assert.ok(committed.indexOf('ann') < 4, committed.join());
+    } finally {
+      await close();
+    }
+  });
+
+  it('each batch finds the chain\'s tip through the primary key, not by reading the whole chain', async () => {
+    const { sql, store, close } = await openStore(engine);
+    try {
+      await Promise.all(Array.from({ length: 300 }, (_, i) => store.arrive(request(`r${i}`, { version: `v${i}` }), { perRequester: 20, overall: 1000 }, 'replica-1', since())));
+      const { rows } = await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${AUDIT_TIP}`);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      assert.match(plan, /Index Scan Backward using hitl_audit_pkey/);
+      assert.not.match(plan, /Seq Scan|Sort/);
     } finally {
       await close();
     }
