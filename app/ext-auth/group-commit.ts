@@ -51,6 +51,13 @@ export interface GroupCommitOptions {
  */
 export const AUDIT_TIP = `SELECT seq::int AS seq, hash FROM hitl_audit ORDER BY hitl_audit.seq DESC LIMIT 1`;
 
+/**
+ * Resolves once the event loop has run every callback of input already received. The embedded
+ * engine runs a whole batch without giving the loop a turn, so a batch taken straight away
+ * would hold only what arrived in the same callback: one call per batch, one transaction each.
+ */
+const everyReadyEvent = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 type Attempt = { results: unknown[]; effects: (() => void)[] } | { culprit: Job; error: unknown } | { error: unknown };
 
 export class GroupCommit {
@@ -88,9 +95,8 @@ export class GroupCommit {
   }
 
   private async drain(): Promise<void> {
-    // Work submitted in the same turn of the event loop shares the first batch.
-    await Promise.resolve();
     while (this.lanes.size > 0) {
+      await everyReadyEvent();
       const batch = this.nextBatch();
       this.committing = batch.length;
       await this.commit(batch);

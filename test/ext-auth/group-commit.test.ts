@@ -134,6 +134,33 @@ for (const engine of ['embedded', 'postgres'] as const) {
     }
   });
 
+  it('calls that reach the gate together park in a few shared transactions, not one each', async () => {
+    const dir = tempDir(`group-commit-together-${engine}`);
+    const db = engine === 'postgres' ? await freshDatabase('hitl_group_together') : null;
+    const ext = await startGate(extAuthConfig(dir.path, { databaseUrl: db?.url }));
+    const client = grpcClient(ext.grpcPort);
+    try {
+      const transactions = async () => Number(/^hitl_store_batch_size_count (\d+)/m.exec(await (await fetch(`${ext.adminUrl}/metrics`)).text())?.[1]);
+      const before = await transactions();
+      let held = 0;
+      const allHeld = new Promise<void>((resolve) => ext.gate.on('holding', () => ++held === 100 && resolve()));
+      const calls = Array.from({ length: 100 }, (_, i) =>
+        client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: i }, i), headers: { 'x-user-id': `requester-${i}` } })),
+      );
+      // Their answers do not matter here: the calls are cut once counted.
+      for (const call of calls) call.result.catch(() => {});
+      await allHeld;
+      const used = (await transactions()) - before;
+      assert.ok(used >= 1 && used <= 25, `${used} transactions for 100 parks`);
+      for (const call of calls) call.cancel();
+    } finally {
+      client.close();
+      await ext.close();
+      await db?.drop();
+      dir.remove();
+    }
+  });
+
   it('the audit chain verifies after a flood, and the other requester\'s call parks', async () => {
     const dir = tempDir(`group-commit-flood-${engine}`);
     const db = engine === 'postgres' ? await freshDatabase('hitl_group_flood') : null;
