@@ -53,6 +53,7 @@ export class ApprovalStore {
   private readonly writer: GroupCommit;
   private readonly counts = new PendingCounts();
   private readonly refusals: RefusalLedger;
+  private refreshing: Promise<void> | null = null;
 
   constructor(
     private readonly sql: Sql,
@@ -89,7 +90,16 @@ export class ApprovalStore {
     return judge();
   }
 
+  /**
+   * Reads the counts again, once for every refusal that finds them stale meanwhile: a flood's
+   * calls arrive together, and each reading its own copy would queue thousands of full reads.
+   */
   private refreshCounts(since: string): Promise<void> {
+    this.refreshing ??= this.readCountsWhole(since).finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private readCountsWhole(since: string): Promise<void> {
     return this.writer.submit(GATE_LANE, async (tx) => {
       const rows = await readCounts(tx);
       const keys = await recentKeys(tx, since);
