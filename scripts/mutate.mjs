@@ -27,6 +27,8 @@ export const CORE = {
 
 const GOAL = 90;
 const REPORTS = 'docs/mutation';
+const STRYKER_CONFIG = '.stryker.conf.json';
+const CHECKER_TSCONFIG = '.stryker-tsconfig.json';
 // `--summary` rewrites docs/mutation.md from the reports on disk without running anything.
 const summaryOnly = process.argv[2] === '--summary';
 const wanted = process.argv.slice(2).filter((a) => a !== '--summary');
@@ -34,34 +36,40 @@ const files = summaryOnly ? [] : wanted.length ? wanted : Object.keys(CORE);
 for (const file of files) if (!CORE[file]) throw new Error(`${file} is not a core file; known: ${Object.keys(CORE).join(', ')}`);
 
 mkdirSync(REPORTS, { recursive: true });
-if (files.length) {
-  // Some suites spawn the built binary.
-  const built = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
-  if (built.status !== 0) process.exit(built.status ?? 1);
-}
 
 for (const file of files) {
   const report = `${REPORTS}/${basename(file).replace(/\.tsx?$/, '')}.json`;
+  // The checker type-checks every mutant; over the whole project (the generated CRD types
+  // included) that cost seconds a mutant. A mutant's type errors show in its own file and the
+  // files it imports, so the checker's program is the mutated file alone.
+  writeFileSync(CHECKER_TSCONFIG, JSON.stringify({ extends: './tsconfig.json', include: [], files: [file] }, null, 2));
   const config = {
     $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     testRunner: 'command',
     // Exit status only: a killed mutant is a suite that failed.
     commandRunner: { command: `node test/run.mjs '${CORE[file]}'` },
+    // Suites that spawn the binary run dist/hitl.mjs beside them, so it is bundled inside the
+    // sandbox from the instrumented sources; the child inherits the active mutant's id from
+    // the environment, so the binary runs the same mutant as the in-process tests.
+    buildCommand: 'node scripts/build.mjs',
     checkers: ['typescript'],
-    tsconfigFile: 'tsconfig.json',
+    tsconfigFile: CHECKER_TSCONFIG,
     mutate: [file],
     concurrency: 1,
     coverageAnalysis: 'off',
-    timeoutMS: 120_000,
-    reporters: ['json', 'clear-text'],
+    // Added to the dry run's time: enough for a loaded machine, short enough that a mutant
+    // which loops forever costs seconds, not minutes.
+    timeoutMS: 20_000,
+    reporters: ['json', 'clear-text', 'progress-append-only'],
     jsonReporter: { fileName: report },
     tempDirName: '.stryker-tmp',
     cleanTempDir: true,
   };
-  writeFileSync('.stryker.conf.json', JSON.stringify(config, null, 2));
+  writeFileSync(STRYKER_CONFIG, JSON.stringify(config, null, 2));
   console.log(`\n== ${file} against ${CORE[file]}`);
-  spawnSync('nice', ['-n', '15', 'npx', 'stryker', 'run', '.stryker.conf.json'], { stdio: 'inherit' });
-  rmSync('.stryker.conf.json', { force: true });
+  spawnSync('nice', ['-n', '15', 'npx', 'stryker', 'run', STRYKER_CONFIG], { stdio: 'inherit' });
+  rmSync(STRYKER_CONFIG, { force: true });
+  rmSync(CHECKER_TSCONFIG, { force: true });
 }
 
 writeFileSync('docs/mutation.md', summary());
