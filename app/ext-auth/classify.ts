@@ -30,7 +30,7 @@ const isHarmless = (method: string) => HARMLESS.has(method) || /^notifications\/
 export function classify(request: GatedRequest): Verdict {
   switch (request.method.toUpperCase()) {
     case 'GET':
-      return (request.headers.accept ?? '').includes('text/event-stream')
+      return request.headers.accept?.includes('text/event-stream')
         ? { action: 'pass', reason: 'server-to-client event stream' }
         : deny('GET that is not an event stream');
     case 'DELETE':
