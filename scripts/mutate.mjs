@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 /** Each core file and the test path regex (test/run.mjs) of the suites that exercise it. */
 export const CORE = {
   'app/ext-auth/classify.ts': 'ext-auth/classify',
-  'app/ext-auth/strict-json.ts': 'ext-auth/classify',
+  'app/ext-auth/strict-json.ts': 'ext-auth/(classify|strict-json)',
   'app/shared/audit-chain.ts': '(ext-auth/gate|trust/audit-proof)',
   'app/ext-auth/reviewers.ts': '(ext-auth/(gate|identity)|ui/sessions)',
   'app/ui/session.ts': 'ui/(sessions|csrf)',
@@ -70,10 +70,26 @@ for (const file of files) {
   spawnSync('nice', ['-n', '15', 'npx', 'stryker', 'run', STRYKER_CONFIG], { stdio: 'inherit' });
   rmSync(STRYKER_CONFIG, { force: true });
   rmSync(CHECKER_TSCONFIG, { force: true });
+  if (existsSync(report)) compact(report);
 }
 
 writeFileSync('docs/mutation.md', summary());
 console.log('wrote docs/mutation.md');
+
+/**
+ * Keeps of each killed mutant's reason only the first failing test, not the whole suite output
+ * (which made a report megabytes long), and drops the path of the checkout the run was made in.
+ */
+function compact(path) {
+  const report = JSON.parse(readFileSync(path, 'utf8'));
+  report.projectRoot = '.';
+  for (const mutant of Object.values(report.files).flatMap((f) => f.mutants)) {
+    if (mutant.status !== 'Killed' || !mutant.statusReason) continue;
+    const failure = /FAIL\s+(.+)/.exec(mutant.statusReason)?.[1] ?? mutant.statusReason.trim().split('\n')[0];
+    mutant.statusReason = failure.slice(0, 300);
+  }
+  writeFileSync(path, JSON.stringify(report));
+}
 
 /** docs/mutation.md from every report on disk: the score per file and each surviving mutant. */
 function summary() {
