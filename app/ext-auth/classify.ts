@@ -114,7 +114,7 @@ function isResponse(message: Record<string, unknown>): boolean {
   const id = message.id;
   return (
     keys.every((key) => RESPONSE_KEYS.has(key)) &&
-    (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) &&
+    (typeof id === 'string' || Number.isFinite(id)) &&
     ('result' in message) !== ('error' in message) &&
     (!('error' in message) || isObject(message.error))
   );

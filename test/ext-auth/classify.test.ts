@@ -35,6 +35,7 @@ const cases: [string, GatedRequest, 'pass' | 'park' | 'deny', RegExp?][] = [
   ['a response with a null id is denied', post('{"jsonrpc":"2.0","id":null,"result":{}}'), 'deny', /string method/],
   ['a response whose error is not an object is denied', post('{"jsonrpc":"2.0","id":1,"error":"no"}'), 'deny', /string method/],
   ['GET without event stream is denied', { method: 'GET', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /event stream/],
+  ['GET accepting only JSON is denied', { method: 'GET', headers: { accept: 'application/json' }, body: new Uint8Array(), size: 0 }, 'deny', /event stream/],
   ['DELETE without session is denied', { method: 'DELETE', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /session/],
   ['PUT is denied', { method: 'PUT', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /not MCP/],
   ['cut body (size -1) is denied', post(call('run_migration'), { size: -1 }), 'deny', /cut/],
