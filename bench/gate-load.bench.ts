@@ -69,6 +69,13 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
 
+/** Transactions the store's writer committed so far, and the changes they held. */
+async function batches(url: string): Promise<{ count: number; changes: number }> {
+  const metrics = await (await resent(() => fetch(`${url}/metrics`))).text();
+  const figure = (name: string) => Number(new RegExp(`^hitl_store_batch_size_${name} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+  return { count: figure('count'), changes: figure('sum') };
+}
+
 /** Waits until the server holds `count` parked calls, each acknowledged after its commit. */
 async function heldAtLeast(url: string, count: number): Promise<void> {
   for (;;) {
@@ -97,9 +104,12 @@ export async function run(): Promise<BenchSection> {
     const sent = client.next<{ op: 'sent'; tag: string; at: number }>((r) => r.op === 'sent' && r.tag === tag);
     client.send({ op: 'calls', port, tag, count });
     const allAnswered = client.answered(tag, count);
+    const before = await batches(url);
     const started = (await sent).at;
     await heldAtLeast(url, count);
     const parkSeconds = (monotonicMs() - started) / 1000;
+    const after = await batches(url);
+    const parkBatch = (after.changes - before.changes) / Math.max(1, after.count - before.count);
     beforeApproving?.();
     const ids: string[] = (await (await resent(() => reviewer.get('/pending'))).json()).pending.map((p: { id: string }) => p.id);
     const approving = monotonicMs();
@@ -109,7 +119,9 @@ export async function run(): Promise<BenchSection> {
       if (res.status !== 204) throw new Error(`decision refused: ${res.status}`);
     });
     const approveSeconds = ((await allAnswered) - approving) / 1000;
-    return { parkSeconds, approveSeconds };
+    const approved = await batches(url);
+    const approveBatch = (approved.changes - after.changes) / Math.max(1, approved.count - after.count);
+    return { parkSeconds, approveSeconds, parkBatch, approveBatch };
   };
 
   // Warm-up: the embedded engine grows to its working size; the idle baseline is taken after.
@@ -166,6 +178,7 @@ export async function run(): Promise<BenchSection> {
     `| ${n(COMPARED)} calls parked at once | ${compared.parkSeconds.toFixed(2)} s | ${n(COMPARED)} pass-through Checks at once: ${passSeconds.toFixed(2)} s (${(compared.parkSeconds / passSeconds).toFixed(1)}×) |`,
     `| ${n(PARKS)} calls parked at once | ${many.parkSeconds.toFixed(1)} s (${n(Math.round(PARKS / many.parkSeconds))} parks/s) | ${n(COMPARED)} parked: ${compared.parkSeconds.toFixed(2)} s |`,
     `| approving ${n(PARKS)} (16 reviewer requests in flight) until every held call returned | ${many.approveSeconds.toFixed(1)} s | ${n(COMPARED)}: ${compared.approveSeconds.toFixed(1)} s |`,
+    `| changes per transaction of the store's writer, parking and approving ${n(PARKS)} | ${many.parkBatch.toFixed(1)} and ${many.approveBatch.toFixed(1)} | ${n(COMPARED)}: ${compared.parkBatch.toFixed(1)} and ${compared.approveBatch.toFixed(1)} |`,
     `| decision → held Check returns (${RELEASES} calls, one at a time) | p50 ${ms(release.p50)}, p99 ${ms(release.p99)} | |`,
     `| memory per parked call | ${perCallKiB.toFixed(1)} KiB (${idle.toFixed(0)} → ${full.toFixed(0)} MiB resident for ${n(PARKS)}) | idle after a warm-up of 500 |`,
     `| one requester floods ${n(FLOOD)} calls (${PER_REQUESTER} park, ${n(FLOOD - PER_REQUESTER)} refused); another requester's call is parked after | ${ms(duringFlood)} | the same call with no flood: ${ms(alone)} (${(duringFlood / alone).toFixed(1)}×) |`,

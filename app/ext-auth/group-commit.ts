@@ -44,6 +44,20 @@ export interface GroupCommitOptions {
   onCommit?: (size: number) => void;
 }
 
+/**
+ * The chain's last link, read once per batch. Ordered by the table's column, not by the
+ * `seq::int` output of the same name: sorting by that expression cannot use the primary key,
+ * so every batch would read the whole chain.
+ */
+export const AUDIT_TIP = `SELECT seq::int AS seq, hash FROM hitl_audit ORDER BY hitl_audit.seq DESC LIMIT 1`;
+
+/**
+ * Resolves once the event loop has run every callback of input already received. The embedded
+ * engine runs a whole batch without giving the loop a turn, so a batch taken straight away
+ * would hold only what arrived in the same callback: one call per batch, one transaction each.
+ */
+const everyReadyEvent = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 type Attempt = { results: unknown[]; effects: (() => void)[] } | { culprit: Job; error: unknown } | { error: unknown };
 
 export class GroupCommit {
@@ -81,9 +95,8 @@ export class GroupCommit {
   }
 
   private async drain(): Promise<void> {
-    // Work submitted in the same turn of the event loop shares the first batch.
-    await Promise.resolve();
     while (this.lanes.size > 0) {
+      await everyReadyEvent();
       const batch = this.nextBatch();
       this.committing = batch.length;
       await this.commit(batch);
@@ -132,7 +145,7 @@ export class GroupCommit {
     try {
       const results = await this.sql.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [this.options.auditLock]);
-        const tip = await tx.query<{ seq: number; hash: string }>(`SELECT seq::int AS seq, hash FROM hitl_audit ORDER BY seq DESC LIMIT 1`);
+        const tip = await tx.query<{ seq: number; hash: string }>(AUDIT_TIP);
         const chain = { seq: tip.rows[0]?.seq ?? 0, hash: tip.rows[0]?.hash ?? GENESIS, links: [] as { seq: number; entry: string; prev: string; hash: string }[] };
         const payloads: string[] = [];
         const session: BatchSession = {

@@ -53,6 +53,7 @@ export class ApprovalStore {
   private readonly writer: GroupCommit;
   private readonly counts = new PendingCounts();
   private readonly refusals: RefusalLedger;
+  private refreshing: Promise<void> | null = null;
 
   constructor(
     private readonly sql: Sql,
@@ -89,7 +90,16 @@ export class ApprovalStore {
     return judge();
   }
 
+  /**
+   * Reads the counts again, once for every refusal that finds them stale meanwhile: a flood's
+   * calls arrive together, and each reading its own copy would queue thousands of full reads.
+   */
   private refreshCounts(since: string): Promise<void> {
+    this.refreshing ??= this.readCountsWhole(since).finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private readCountsWhole(since: string): Promise<void> {
     return this.writer.submit(GATE_LANE, async (tx) => {
       const rows = await readCounts(tx);
       const keys = await recentKeys(tx, since);
@@ -375,7 +385,7 @@ export class ApprovalStore {
   /** The chain's last entry and length, or null while it is empty. */
   async auditHead(): Promise<{ seq: number; hash: string; count: number } | null> {
     const { rows } = await this.sql.query<{ seq: number; hash: string; n: number }>(
-      `SELECT seq::int AS seq, hash, (SELECT count(*)::int FROM hitl_audit) AS n FROM hitl_audit ORDER BY seq DESC LIMIT 1`,
+      `SELECT seq::int AS seq, hash, (SELECT count(*)::int FROM hitl_audit) AS n FROM hitl_audit ORDER BY hitl_audit.seq DESC LIMIT 1`,
     );
     return rows[0] ? { seq: rows[0].seq, hash: rows[0].hash, count: rows[0].n } : null;
   }
@@ -392,7 +402,7 @@ export class ApprovalStore {
 
   async auditChain(): Promise<ChainedEntry[]> {
     const { rows } = await this.sql.query<{ seq: number; entry: string; prev_hash: string; hash: string }>(
-      `SELECT seq::int AS seq, entry, prev_hash, hash FROM hitl_audit ORDER BY seq`,
+      `SELECT seq::int AS seq, entry, prev_hash, hash FROM hitl_audit ORDER BY hitl_audit.seq`,
     );
     return rows.map((r) => ({ seq: r.seq, entry: r.entry, prevHash: r.prev_hash, hash: r.hash }));
   }

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import pg from 'pg';
 import { verifyChain, type ChainedEntry } from '../../app/ext-auth/audit.js';
-import { GroupCommit } from '../../app/ext-auth/group-commit.js';
+import { AUDIT_TIP, GroupCommit } from '../../app/ext-auth/group-commit.js';
 import type { ApprovalRequest } from '../../app/contracts/admin-api.js';
 import { ApprovalStore } from '../../app/ext-auth/store.js';
 import { openDatabase, type Sql } from '../../app/shared/sql.js';
@@ -118,6 +118,46 @@ for (const engine of ['embedded', 'postgres'] as const) {
       assert.ok(committed.indexOf('ann') < 4, committed.join());
     } finally {
       await close();
+    }
+  });
+
+  it('each batch finds the chain\'s tip through the primary key, not by reading the whole chain', async () => {
+    const { sql, store, close } = await openStore(engine);
+    try {
+      await Promise.all(Array.from({ length: 300 }, (_, i) => store.arrive(request(`r${i}`, { version: `v${i}` }), { perRequester: 20, overall: 1000 }, 'replica-1', since())));
+      const { rows } = await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${AUDIT_TIP}`);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      assert.match(plan, /Index Scan Backward using hitl_audit_pkey/);
+      assert.not.match(plan, /Seq Scan|Sort/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('calls that reach the gate together park in a few shared transactions, not one each', async () => {
+    const dir = tempDir(`group-commit-together-${engine}`);
+    const db = engine === 'postgres' ? await freshDatabase('hitl_group_together') : null;
+    const ext = await startGate(extAuthConfig(dir.path, { databaseUrl: db?.url }));
+    const client = grpcClient(ext.grpcPort);
+    try {
+      const transactions = async () => Number(/^hitl_store_batch_size_count (\d+)/m.exec(await (await fetch(`${ext.adminUrl}/metrics`)).text())?.[1]);
+      const before = await transactions();
+      let held = 0;
+      const allHeld = new Promise<void>((resolve) => ext.gate.on('holding', () => ++held === 100 && resolve()));
+      const calls = Array.from({ length: 100 }, (_, i) =>
+        client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: i }, i), headers: { 'x-user-id': `requester-${i}` } })),
+      );
+      // Their answers do not matter here: the calls are cut once counted.
+      for (const call of calls) call.result.catch(() => {});
+      await allHeld;
+      const used = (await transactions()) - before;
+      assert.ok(used >= 1 && used <= 25, `${used} transactions for 100 parks`);
+      for (const call of calls) call.cancel();
+    } finally {
+      client.close();
+      await ext.close();
+      await db?.drop();
+      dir.remove();
     }
   });
 
