@@ -78,7 +78,7 @@ export class GroupCommit {
       const job: Job = { work, resolve: resolve as (value: unknown) => void, reject };
       if (jobs) jobs.push(job);
       else this.lanes.set(lane, [job]);
-      this.draining ??= this.drain().finally(() => (this.draining = null));
+      this.draining ??= this.drain();
     });
   }
 
@@ -94,13 +94,22 @@ export class GroupCommit {
     while (this.draining) await this.draining;
   }
 
+  /**
+   * Commits batches until no work waits. It says it has stopped in the same step that finds the
+   * lanes empty: stopping a promise turn later (a `.finally`) would leave work submitted in
+   * between queued behind a drain that has already ended, never to be committed.
+   */
   private async drain(): Promise<void> {
-    while (this.lanes.size > 0) {
-      await everyReadyEvent();
-      const batch = this.nextBatch();
-      this.committing = batch.length;
-      await this.commit(batch);
-      this.committing = 0;
+    try {
+      while (this.lanes.size > 0) {
+        await everyReadyEvent();
+        const batch = this.nextBatch();
+        this.committing = batch.length;
+        await this.commit(batch);
+        this.committing = 0;
+      }
+    } finally {
+      this.draining = null;
     }
   }
 

@@ -121,6 +121,25 @@ for (const engine of ['embedded', 'postgres'] as const) {
     }
   });
 
+  it('work submitted just as the writer runs out of work is still taken, however many turns later it comes', async () => {
+    const { sql, close } = await openStore(engine);
+    try {
+      const writer = new GroupCommit(sql, { auditLock: AUDIT_LOCK, channel: 'hitl_changes', maxBatch: 4 });
+      // A caller that acts on one result by submitting more does so some promise turns after it;
+      // every count of turns up to well past the writer's own wind-down is tried.
+      for (let turns = 0; turns < 40; turns++) {
+        await writer.submit('reviewer:bob', async () => undefined);
+        for (let i = 0; i < turns; i++) await Promise.resolve();
+        const next = writer.submit('reviewer:bob', async () => turns);
+        await writer.idle();
+        assert.is(writer.waiting, 0, `a unit submitted ${turns} turns after the last batch was left waiting with no batch to come`);
+        assert.is(await next, turns);
+      }
+    } finally {
+      await close();
+    }
+  });
+
   it('each batch finds the chain\'s tip through the primary key, not by reading the whole chain', async () => {
     const { sql, store, close } = await openStore(engine);
     try {
