@@ -35,7 +35,8 @@ test('nothing, something altered, something foreign or something too short opens
   assert.is(sealer.open(flipped(12)), undefined, 'tag altered');
   assert.is(sealer.open(flipped(raw.length - 1)), undefined, 'ciphertext altered');
   assert.is(new SessionSealer('another secret').open(sealed), undefined);
-  assert.is(sealer.open(raw.subarray(0, 28).toString('base64url')), undefined);
+  // A nonce and a tag with nothing after them, a tag cut short, a nonce cut short.
+  for (const length of [28, 20, 8]) assert.is(sealer.open(raw.subarray(0, length).toString('base64url')), undefined, `${length} bytes`);
   assert.is(sealer.open('not base64url at all!'), undefined);
 });
 
@@ -66,6 +67,13 @@ test('a sealed session opens while it lasts and not once it has expired', () => 
   const expired: Session = { ...live, expiresAt: Date.now() - 1 };
   assert.is(sealer.openSession(sealer.seal(expired)), undefined);
   assert.is(sealer.openSession(undefined), undefined);
+});
+
+test('a session lasts up to its expiry, not including it', () => {
+  const session = sealer.newSession('bob', credential, 60_000);
+  const sealed = sealer.seal(session);
+  assert.equal(sealer.openSession(sealed, session.expiresAt - 1), session);
+  assert.is(sealer.openSession(sealed, session.expiresAt), undefined);
 });
 
 test('a CSRF token is checked against its own session only', () => {
