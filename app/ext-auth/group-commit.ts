@@ -78,7 +78,7 @@ export class GroupCommit {
       const job: Job = { work, resolve: resolve as (value: unknown) => void, reject };
       if (jobs) jobs.push(job);
       else this.lanes.set(lane, [job]);
-      this.draining ??= this.drain().finally(() => (this.draining = null));
+      this.draining ??= this.drain();
     });
   }
 
@@ -95,12 +95,18 @@ export class GroupCommit {
   }
 
   private async drain(): Promise<void> {
-    while (this.lanes.size > 0) {
-      await everyReadyEvent();
-      const batch = this.nextBatch();
-      this.committing = batch.length;
-      await this.commit(batch);
-      this.committing = 0;
+    try {
+      while (this.lanes.size > 0) {
+        await everyReadyEvent();
+        const batch = this.nextBatch();
+        this.committing = batch.length;
+        await this.commit(batch);
+        this.committing = 0;
+      }
+    } finally {
+      // In the same turn as the last look at the lanes: work submitted from here on, even by a
+      // caller whose batch just committed, finds no drain running and starts one.
+      this.draining = null;
     }
   }
 

@@ -103,6 +103,21 @@ for (const engine of ['embedded', 'postgres'] as const) {
     }
   });
 
+  it('work submitted by a caller the moment its batch committed is committed in turn, not left waiting', async () => {
+    const { sql, close } = await openStore(engine);
+    try {
+      const writer = new GroupCommit(sql, { auditLock: AUDIT_LOCK, channel: 'hitl_changes', maxBatch: 4 });
+      // However many turns after its acknowledgement the next unit is submitted, it commits.
+      for (let turns = 0; turns < 8; turns++) {
+        let acknowledged = writer.submit('gate', async () => turns);
+        for (let i = 0; i < turns; i++) acknowledged = acknowledged.then((n) => n);
+        assert.is(await acknowledged.then(() => writer.submit('gate', async () => 'next')), 'next');
+      }
+    } finally {
+      await close();
+    }
+  });
+
   it('a crowded lane takes turns with the others: one requester\'s backlog does not hold back another', async () => {
     const { sql, close } = await openStore(engine);
     try {
