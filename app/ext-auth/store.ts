@@ -54,6 +54,13 @@ export class ApprovalStore {
   private readonly counts = new PendingCounts();
   private readonly refusals: RefusalLedger;
   private refreshing: Promise<void> | null = null;
+  /**
+   * Requests this process's writer ended in its last two batches, as committed: the change
+   * feed tells of them as their batch commits, and the gate releases their callers from here
+   * rather than reading each one back.
+   */
+  private endedLastBatch = new Map<string, ApprovalRequest>();
+  private endedBefore = new Map<string, ApprovalRequest>();
   /** The embedded engine is opened by one process at a time: every change to it goes through this writer. */
   private readonly soleWriter: boolean;
 
@@ -61,7 +68,16 @@ export class ApprovalStore {
     private readonly sql: Sql,
     onCommit?: (batchSize: number) => void,
   ) {
-    this.writer = new GroupCommit(sql, { auditLock: AUDIT_LOCK, channel: CHANGES, maxBatch: MAX_BATCH, onCommit });
+    this.writer = new GroupCommit(sql, {
+      auditLock: AUDIT_LOCK,
+      channel: CHANGES,
+      maxBatch: MAX_BATCH,
+      onCommit: (size) => {
+        this.endedBefore = this.endedLastBatch;
+        this.endedLastBatch = new Map();
+        onCommit?.(size);
+      },
+    });
     this.soleWriter = sql.engine === 'embedded';
     this.refusals = new RefusalLedger((take) => {
       let tally: ReturnType<typeof take> | null = null;
@@ -343,7 +359,10 @@ export class ApprovalStore {
         request.grant = { until: new Date(Date.parse(now) + request.grantTtlSeconds * 1000).toISOString(), usedAt: null };
       }
       await save(tx, request);
-      if (request.status !== 'pending') await this.countPending(tx, request.requester, -1);
+      if (request.status !== 'pending') {
+        await this.countPending(tx, request.requester, -1);
+        this.noteEnded(tx, request);
+      }
       tx.audit({
         event: approved ? (enough ? 'approved' : 'approval_recorded') : 'rejected',
         requestId: id,
@@ -366,6 +385,7 @@ export class ApprovalStore {
       settle(request, status, null, reason, new Date().toISOString());
       await save(tx, request);
       await this.countPending(tx, request.requester, -1);
+      this.noteEnded(tx, request);
       tx.audit({ event: status, requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
       notify(tx, { type: status, id });
       return true;
@@ -379,6 +399,16 @@ export class ApprovalStore {
 
   get(id: string): Promise<ApprovalRequest | null> {
     return load(this.sql, id, false);
+  }
+
+  /** The request as this process ended it, if it did so in one of its last two batches; read it with `get` otherwise. */
+  endedHere(id: string): ApprovalRequest | undefined {
+    return this.endedLastBatch.get(id) ?? this.endedBefore.get(id);
+  }
+
+  private noteEnded(tx: BatchSession, request: ApprovalRequest): void {
+    const ended = structuredClone(request);
+    tx.afterCommit(() => this.endedLastBatch.set(ended.id, ended));
   }
 
   async pending(): Promise<ApprovalRequest[]> {
