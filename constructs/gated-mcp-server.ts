@@ -160,7 +160,7 @@ export class GatedMcpServer extends Construct {
     if (gate && this.routes.privileged) {
       this.policy = this.gatePolicy(this.routes.privileged, gate, props.approvalRule ?? {}, maxBody);
     }
-    // Agents come through the gateway; a platform shown this server's migration plans admits its UI (showPlansFrom).
+    // Agents come through the gateway; a platform whose reviewer UI shows this server's migration plans admits that UI (addReviewerUi).
     this.server.allowFrom(fromGateway(gateway), this.server.ports.http);
   }
 

@@ -1,12 +1,13 @@
-import { ApiObject, Duration, Lazy, Size } from 'cdk8s';
+import { ApiObject, Duration, Size } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import type { GatedMcpServer } from './gated-mcp-server.js';
 import { fromGateway, type GatewayRef } from './gateway.js';
 import { extAuthFlags } from '../app/ext-auth/flags.js';
 import type { FlagValues } from '../app/shared/flags.js';
-import { argv, flagName, listeningPorts } from '../app/shared/invocation.js';
+import { argv, listeningPorts } from '../app/shared/invocation.js';
 import { uiFlags } from '../app/ui/flags.js';
-import { fromWorkload, HitlWorkload, workloadPorts, type HitlImage, type SecretKeyRef, type ServicePort } from './workload.js';
+import { fromWorkload, HitlWorkload, workloadPorts, type HitlImage, type SecretKeyRef } from './workload.js';
 
 export interface HitlPlatformProps {
   readonly image: HitlImage;
@@ -45,21 +46,24 @@ const KAGENT_A2A_TIMEOUT_SECONDS = 180;
 
 /**
  * The human gate's platform side: `hitl ext-auth` (gRPC for the gateway, admin API for the
- * UI) and `hitl ui`, each reachable only by who needs it.
+ * UI) and, once `addReviewerUi` names the MCP server whose migration plans it shows, `hitl ui`;
+ * each reachable only by who needs it.
  */
 export class HitlPlatform extends Construct {
   readonly namespace: string;
   readonly parkTimeout: Duration;
   readonly holdFor: Duration;
   readonly extAuth: HitlWorkload<'grpc' | 'admin'>;
-  readonly ui: HitlWorkload<'http'>;
   readonly gateway: GatewayRef;
   /** Name of the Secret (key `approval.pub`) each gated MCP server mounts to verify approvals. */
   readonly approvalPublicKeySecret: string;
-  private planSource?: ServicePort;
+  private readonly props: HitlPlatformProps;
+  /** The MCP server whose migration plans the reviewer UI shows, once addReviewerUi made the UI. */
+  private uiPlansFrom?: GatedMcpServer;
 
   constructor(scope: Construct, id: string, props: HitlPlatformProps) {
     super(scope, id);
+    this.props = props;
     this.namespace = props.namespace ?? 'hitl';
     this.parkTimeout = props.parkTimeout ?? Duration.minutes(10);
     this.holdFor = props.holdFor ?? Duration.seconds(150);
@@ -101,28 +105,37 @@ export class HitlPlatform extends Construct {
       data: props.databaseUrl ? undefined : { mountPath: '/data', size: Size.gibibytes(1) },
     });
 
-    const uiArgs: Partial<FlagValues<typeof uiFlags>> = { port: uiFlags.port.default, extAuthUrl: this.extAuth.ports.admin.url };
-    this.ui = new HitlWorkload(this, 'ui', {
-      namespace: this.namespace,
-      name: 'hitl-ui',
-      image: props.image,
-      args: [
-        'ui',
-        ...argv(uiFlags, uiArgs),
-        // Resolved at synth: the MCP server is made after the platform, and wired in with showPlansFrom.
-        flagName(uiFlags, 'mcpUrl'),
-        Lazy.any({ produce: () => this.planSourceOrFail().url }),
-      ],
-      ports: workloadPorts(listeningPorts(uiFlags, uiArgs)),
-      healthPort: 'http',
-      replicas: props.uiReplicas ?? 1,
-      secretEnv: { HITL_SESSION_SECRET: props.sessionSecret },
-    });
-
-    this.node.addValidation({ validate: () => [...this.cachedDecisions(), ...this.holdPastKagentTimeout(), ...this.missingPlanSource()] });
+    this.node.addValidation({ validate: () => [...this.cachedDecisions(), ...this.holdPastKagentTimeout(), ...this.missingReviewerUi()] });
 
     this.extAuth.allowFrom(fromGateway(props.gateway), this.extAuth.ports.grpc);
-    this.extAuth.allowFrom(fromWorkload(this.ui), this.extAuth.ports.admin);
+  }
+
+  /**
+   * Adds `hitl ui`, the reviewers' web queue, showing the migration plans (the SQL a
+   * run_migration would run) of `plansFrom`, whose server admits the UI for them. A method
+   * rather than a prop because that server is made after the platform, its gate. One UI,
+   * reading from one MCP server: a second call is a wiring mistake.
+   */
+  addReviewerUi(plansFrom: GatedMcpServer): HitlWorkload<'http'> {
+    if (this.uiPlansFrom) {
+      throw new Error(`HitlPlatform ${this.node.id}: the reviewer UI already reads migration plans from ${this.uiPlansFrom.server.ports.http.url}; it reads from one MCP server`);
+    }
+    const plans = plansFrom.server.ports.http;
+    const uiArgs: Partial<FlagValues<typeof uiFlags>> = { port: uiFlags.port.default, extAuthUrl: this.extAuth.ports.admin.url, mcpUrl: plans.url };
+    const ui = new HitlWorkload(this, 'ui', {
+      namespace: this.namespace,
+      name: 'hitl-ui',
+      image: this.props.image,
+      args: ['ui', ...argv(uiFlags, uiArgs)],
+      ports: workloadPorts(listeningPorts(uiFlags, uiArgs)),
+      healthPort: 'http',
+      replicas: this.props.uiReplicas ?? 1,
+      secretEnv: { HITL_SESSION_SECRET: this.props.sessionSecret },
+    });
+    this.uiPlansFrom = plansFrom;
+    this.extAuth.allowFrom(fromWorkload(ui), this.extAuth.ports.admin);
+    plans.workload.allowFrom(fromWorkload(ui), plans);
+    return ui;
   }
 
   /** The gRPC backend an AgentgatewayPolicy's extAuth points at. */
@@ -178,27 +191,9 @@ export class HitlPlatform extends Construct {
     return wait;
   }
 
-  /**
-   * The UI shows migration plans (the SQL a run_migration would run) read from this MCP server
-   * port, which admits the UI for it. One source: a second call is a wiring mistake.
-   */
-  showPlansFrom(port: ServicePort): void {
-    if (this.planSource) throw new Error(`HitlPlatform ${this.node.id}: the UI already reads migration plans from ${this.planSource.url}; it reads from one MCP server`);
-    this.planSource = port;
-    port.workload.allowFrom(fromWorkload(this.ui), port);
-  }
-
-  private missingPlanSource(): string[] {
-    return this.planSource ? [] : [this.noPlanSource()];
-  }
-
-  private noPlanSource(): string {
-    return `HitlPlatform ${this.node.id}: the reviewer UI has no MCP server to read migration plans from; wire one with platform.showPlansFrom(mcpServer.server.ports.http)`;
-  }
-
-  /** Synth without validation (Testing.synth) still reaches here: fail rather than point the UI nowhere. */
-  private planSourceOrFail(): ServicePort {
-    if (!this.planSource) throw new Error(this.noPlanSource());
-    return this.planSource;
+  /** Only the UI may reach the admin API: without one, no reviewer can decide and every gated call ends denied. */
+  private missingReviewerUi(): string[] {
+    if (this.uiPlansFrom) return [];
+    return [`HitlPlatform ${this.node.id}: no reviewer UI, so no reviewer can decide; add one with platform.addReviewerUi(mcpServer), the MCP server whose migration plans it shows`];
   }
 }

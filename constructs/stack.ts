@@ -37,7 +37,7 @@ export class HitlStack extends Chart {
       gate: this.platform,
       userApprovalVerifyKey: { name: 'hitl-user-approval-verify-key', key: 'public.pem' },
     });
-    this.platform.showPlansFrom(this.opsTools.server.ports.http);
+    this.platform.addReviewerUi(this.opsTools);
     new DeclarativeAgent(this, 'dba-assistant', { modelConfig: props.modelConfig ?? 'default-model-config', servers: [this.opsTools] });
     new ByoAgent(this, 'dba-assistant-langgraph', {
       image: props.image,

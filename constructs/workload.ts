@@ -30,7 +30,7 @@ export interface SecretKeyRef {
   readonly key: string;
 }
 
-export interface WorkloadProps<N extends string> {
+export interface HitlWorkloadProps<N extends string> {
   readonly namespace: string;
   readonly name: string;
   readonly image: HitlImage;
@@ -101,7 +101,7 @@ export class HitlWorkload<N extends string = string> extends Construct {
   /** Who may reach which ports; rendered at synth into one NetworkPolicy, made by the first `allowFrom`. */
   private readonly ingress: { ports: ServicePort[]; from: k8s.NetworkPolicyPeer[] }[] = [];
 
-  constructor(scope: Construct, id: string, props: WorkloadProps<N>) {
+  constructor(scope: Construct, id: string, props: HitlWorkloadProps<N>) {
     super(scope, id);
     this.name = props.name;
     this.namespace = props.namespace;

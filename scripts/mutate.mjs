@@ -7,26 +7,32 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 
-/** Each core file and the test path regex (test/run.mjs) of the suites that exercise it. */
+/**
+ * Each core file and the suites that exercise it, as test path regexes (test/run.mjs) run in
+ * order: the in-process suites first, then those that start servers or the binary, which run
+ * only when the first pass. A mutant the fast suites kill so costs about a second.
+ */
 export const CORE = {
-  'app/ext-auth/classify.ts': 'ext-auth/classify',
-  'app/ext-auth/strict-json.ts': 'ext-auth/classify',
-  'app/shared/audit-chain.ts': '(ext-auth/gate|trust/audit-proof)',
-  'app/ext-auth/reviewers.ts': '(ext-auth/(gate|identity)|ui/sessions)',
-  'app/ui/session.ts': 'ui/(sessions|csrf)',
-  'app/agent/approval-wire.ts': 'agent/approval-wire',
-  'app/agent/a2a-server.ts': 'agent/(a2a|ownership)',
-  'app/agent/graph.ts': 'agent/graph',
-  'app/mcp/db/orders.ts': 'mcp/tools',
-  'app/gateway/proxy.ts': 'gateway/(agentgateway-semantics|end-to-end|canonical-path)',
-  'app/ext-auth/admin.ts': 'ext-auth/gate',
-  'app/ext-auth/store.ts': 'ext-auth/(gate|identical-calls|restart)',
-  'app/ext-auth/gate.ts': 'ext-auth/(gate|identical-calls|redaction)',
-  'app/ui/server.tsx': 'ui/',
+  'app/ext-auth/classify.ts': ['ext-auth/classify'],
+  'app/ext-auth/strict-json.ts': ['ext-auth/(classify|strict-json)'],
+  'app/shared/audit-chain.ts': ['shared/audit-chain', '(ext-auth/gate|trust/audit-proof)'],
+  'app/ext-auth/reviewers.ts': ['ext-auth/(reviewers|slack-mapping)', '(ext-auth/(gate|identity)|ui/sessions)'],
+  'app/ui/session.ts': ['ui/session-sealer', 'ui/(sessions|csrf)'],
+  'app/agent/approval-wire.ts': ['agent/approval-wire'],
+  'app/agent/a2a-server.ts': ['agent/(a2a|ownership)'],
+  'app/agent/graph.ts': ['agent/graph'],
+  'app/mcp/db/orders.ts': ['mcp/orders', 'mcp/tools'],
+  'app/gateway/proxy.ts': ['gateway/(agentgateway-semantics|end-to-end|canonical-path)'],
+  'app/ext-auth/admin.ts': ['ext-auth/gate'],
+  'app/ext-auth/store.ts': ['ext-auth/(gate|identical-calls|restart)'],
+  'app/ext-auth/gate.ts': ['ext-auth/(gate|identical-calls|redaction)'],
+  'app/ui/server.tsx': ['ui/'],
 };
 
 const GOAL = 90;
 const REPORTS = 'docs/mutation';
+const STRYKER_CONFIG = '.stryker.conf.json';
+const CHECKER_TSCONFIG = '.stryker-tsconfig.json';
 // `--summary` rewrites docs/mutation.md from the reports on disk without running anything.
 const summaryOnly = process.argv[2] === '--summary';
 const wanted = process.argv.slice(2).filter((a) => a !== '--summary');
@@ -34,38 +40,60 @@ const files = summaryOnly ? [] : wanted.length ? wanted : Object.keys(CORE);
 for (const file of files) if (!CORE[file]) throw new Error(`${file} is not a core file; known: ${Object.keys(CORE).join(', ')}`);
 
 mkdirSync(REPORTS, { recursive: true });
-if (files.length) {
-  // Some suites spawn the built binary.
-  const built = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
-  if (built.status !== 0) process.exit(built.status ?? 1);
-}
 
 for (const file of files) {
   const report = `${REPORTS}/${basename(file).replace(/\.tsx?$/, '')}.json`;
+  // The checker type-checks every mutant; over the whole project (the generated CRD types
+  // included) that cost seconds a mutant. A mutant's type errors show in its own file and the
+  // files it imports, so the checker's program is the mutated file alone.
+  writeFileSync(CHECKER_TSCONFIG, JSON.stringify({ extends: './tsconfig.json', include: [], files: [file] }, null, 2));
   const config = {
     $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     testRunner: 'command',
     // Exit status only: a killed mutant is a suite that failed.
-    commandRunner: { command: `node test/run.mjs '${CORE[file]}'` },
+    commandRunner: { command: CORE[file].map((suites) => `node test/run.mjs '${suites}'`).join(' && ') },
+    // Suites that spawn the binary run dist/hitl.mjs beside them, so it is bundled inside the
+    // sandbox from the instrumented sources; the child inherits the active mutant's id from
+    // the environment, so the binary runs the same mutant as the in-process tests.
+    buildCommand: 'node scripts/build.mjs',
     checkers: ['typescript'],
-    tsconfigFile: 'tsconfig.json',
+    tsconfigFile: CHECKER_TSCONFIG,
     mutate: [file],
     concurrency: 1,
     coverageAnalysis: 'off',
-    timeoutMS: 120_000,
-    reporters: ['json', 'clear-text'],
+    // Added to the dry run's time: enough for a loaded machine, short enough that a mutant
+    // which loops forever costs seconds, not minutes.
+    timeoutMS: 20_000,
+    reporters: ['json', 'clear-text', 'progress-append-only'],
     jsonReporter: { fileName: report },
     tempDirName: '.stryker-tmp',
     cleanTempDir: true,
   };
-  writeFileSync('.stryker.conf.json', JSON.stringify(config, null, 2));
-  console.log(`\n== ${file} against ${CORE[file]}`);
-  spawnSync('nice', ['-n', '15', 'npx', 'stryker', 'run', '.stryker.conf.json'], { stdio: 'inherit' });
-  rmSync('.stryker.conf.json', { force: true });
+  writeFileSync(STRYKER_CONFIG, JSON.stringify(config, null, 2));
+  console.log(`\n== ${file} against ${CORE[file].join(', then ')}`);
+  spawnSync('nice', ['-n', '15', 'npx', 'stryker', 'run', STRYKER_CONFIG], { stdio: 'inherit' });
+  rmSync(STRYKER_CONFIG, { force: true });
+  rmSync(CHECKER_TSCONFIG, { force: true });
+  if (existsSync(report)) compact(report);
 }
 
 writeFileSync('docs/mutation.md', summary());
 console.log('wrote docs/mutation.md');
+
+/**
+ * Keeps of each killed mutant's reason only the first failing test, not the whole suite output
+ * (which made a report megabytes long), and drops the path of the checkout the run was made in.
+ */
+function compact(path) {
+  const report = JSON.parse(readFileSync(path, 'utf8'));
+  report.projectRoot = '.';
+  for (const mutant of Object.values(report.files).flatMap((f) => f.mutants)) {
+    if (mutant.status !== 'Killed' || !mutant.statusReason) continue;
+    const failure = /FAIL\s+(.+)/.exec(mutant.statusReason)?.[1] ?? mutant.statusReason.trim().split('\n')[0];
+    mutant.statusReason = failure.slice(0, 300);
+  }
+  writeFileSync(path, JSON.stringify(report));
+}
 
 /** docs/mutation.md from every report on disk: the score per file and each surviving mutant. */
 function summary() {
@@ -74,7 +102,7 @@ function summary() {
   for (const file of Object.keys(CORE)) {
     const path = `${REPORTS}/${basename(file).replace(/\.tsx?$/, '')}.json`;
     if (!existsSync(path)) {
-      rows.push(`| \`${file}\` | not yet run | | | |`);
+      rows.push(`| \`${file}\` | not yet run | | | | |`);
       continue;
     }
     const mutants = Object.values(JSON.parse(readFileSync(path, 'utf8')).files).flatMap((f) => f.mutants);
@@ -82,7 +110,7 @@ function summary() {
     const killed = count('Killed', 'Timeout');
     const survived = count('Survived', 'NoCoverage');
     const score = killed + survived ? (100 * killed) / (killed + survived) : 100;
-    rows.push(`| \`${file}\` | ${score.toFixed(1)}% | ${killed} | ${survived} | ${score >= GOAL ? 'met' : 'below'} |`);
+    rows.push(`| \`${file}\` | ${score.toFixed(1)}% | ${killed} | ${survived} | ${count('Ignored')} | ${score >= GOAL ? 'met' : 'below'} |`);
     for (const m of mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')) {
       survivors.push(`- \`${file}:${m.location.start.line}\` ${m.mutatorName}: \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100)}\``);
     }
@@ -91,10 +119,11 @@ function summary() {
     '# Mutation testing of the security core',
     '',
     `Made by \`npm run mutate\` (Stryker, TypeScript checker, each file against the suites that cover it; goal ${GOAL}%).`,
-    'Killed counts timeouts; mutants that do not compile are left out. Reports: `docs/mutation/*.json`.',
+    'Killed counts timeouts; mutants that do not compile are left out. Ignored mutants are equivalent ones, each',
+    'marked in the source with a comment saying why no test can tell them apart. Reports: `docs/mutation/*.json`.',
     '',
-    '| File | Score | Killed | Survived | Goal |',
-    '| --- | --- | --- | --- | --- |',
+    '| File | Score | Killed | Survived | Ignored | Goal |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     '## Surviving mutants',

@@ -5,7 +5,9 @@
 // its own limit.
 import { spawn } from 'node:child_process';
 
-const uvu = new URL('../node_modules/uvu/bin.js', import.meta.url).pathname;
+// Found by module resolution, not by a fixed path: a copy of the project (a worktree, a
+// mutation-testing sandbox) may reach node_modules through a parent folder.
+const uvu = new URL('../bin.js', import.meta.resolve('uvu')).pathname;
 const filter = process.argv.slice(2);
 const deadlineMinutes = Number(process.env.HITL_TEST_DEADLINE_MINUTES ?? 60);
 

@@ -30,7 +30,7 @@ const isHarmless = (method: string) => HARMLESS.has(method) || /^notifications\/
 export function classify(request: GatedRequest): Verdict {
   switch (request.method.toUpperCase()) {
     case 'GET':
-      return (request.headers.accept ?? '').includes('text/event-stream')
+      return request.headers.accept?.includes('text/event-stream')
         ? { action: 'pass', reason: 'server-to-client event stream' }
         : deny('GET that is not an event stream');
     case 'DELETE':
@@ -114,7 +114,7 @@ function isResponse(message: Record<string, unknown>): boolean {
   const id = message.id;
   return (
     keys.every((key) => RESPONSE_KEYS.has(key)) &&
-    (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) &&
+    (typeof id === 'string' || Number.isFinite(id)) &&
     ('result' in message) !== ('error' in message) &&
     (!('error' in message) || isObject(message.error))
   );

@@ -1,3 +1,4 @@
+import type { Hono } from 'hono';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { defineCommand } from '../shared/command.js';
@@ -31,6 +32,8 @@ export type ExtAuthConfig = FlagValues<typeof extAuthCommand.flags> & { host: st
 
 export interface RunningExtAuth {
   adminUrl: string;
+  /** The admin API as served at adminUrl, for a caller in this process to ask without a socket (`app.request()`). */
+  adminApi: Hono;
   grpcPort: number;
   engine: string;
   gate: Gate;
@@ -107,10 +110,12 @@ export async function startExtAuth(config: ExtAuthConfig, log: Logger): Promise<
       .catch((err) => log.warn({ err: (err as Error).message }, 'expiry sweep failed'));
   }, config.replicaTimeout / 2);
   const shuttingDown = new AbortController();
-  const admin = await listen(withOps(adminApp({ gate, store, sessions, metrics, auth, shutdown: shuttingDown.signal, approvalKey, log }), { log, ready: () => sql.ping() }), config.adminPort, config.host, 'admin-port');
+  const adminApi = withOps(adminApp({ gate, store, sessions, metrics, auth, shutdown: shuttingDown.signal, approvalKey, log }), { log, ready: () => sql.ping() });
+  const admin = await listen(adminApi, config.adminPort, config.host, 'admin-port');
   const grpcServer = await serveGrpc(gate, metrics, log, config.grpcPort, config.host);
   return {
     adminUrl: admin.url,
+    adminApi,
     grpcPort: grpcServer.port,
     engine: sql.engine,
     gate,

@@ -116,6 +116,11 @@ export class GroupCommit {
     while (this.draining) await this.draining;
   }
 
+  /**
+   * Commits batches until no work waits. It says it has stopped in the same step that finds the
+   * lanes empty: stopping a promise turn later (a `.finally`) would leave work submitted in
+   * between queued behind a drain that has already ended, never to be committed.
+   */
   private async drain(): Promise<void> {
     try {
       while (this.lanes.size > 0) {
@@ -126,8 +131,6 @@ export class GroupCommit {
         this.committing = 0;
       }
     } finally {
-      // In the same turn as the last look at the lanes: work submitted from here on, even by a
-      // caller whose batch just committed, finds no drain running and starts one.
       this.draining = null;
     }
   }

@@ -8,24 +8,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { defineCommand, type Service } from '../shared/command.js';
-import { bool, ConfigError, text, url, type FlagSpec, type FlagValues } from '../shared/flags.js';
+import { ConfigError, type FlagValues } from '../shared/flags.js';
 import type { Logger } from '../shared/log.js';
 import type { ApprovalRequest } from '../contracts/admin-api.js';
-import { DEFAULT_PORTS, localUrl } from '../contracts/ports.js';
 import { AdminClient, AdminError } from '../shared/admin-client.js';
-import { MigrationPreviews } from '../shared/migration-preview.js';
+import { MigrationPreviews, showsMigrationPlan } from '../shared/migration-preview.js';
 import type { Credential } from '../contracts/reviewer-session.js';
+import { reviewApproveFlags, reviewConnectionFlags, reviewRejectFlags, reviewShowFlags } from './flags.js';
 import { cannotDecide, changeLine, decisionOutcome, pendingTable, requestCard } from './render.js';
 
 export const EXIT = { done: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 
-const connectionFlags = {
-  adminUrl: { help: 'the ext-auth admin API', default: localUrl(DEFAULT_PORTS.extAuthAdmin), parse: url(), metavar: 'URL' },
-  tokenFile: { help: 'file holding your reviewer token (or put the token itself in HITL_TOKEN)', parse: text, metavar: 'FILE' },
-  json: { help: 'print JSON for scripts instead of text', default: false, parse: bool, metavar: '' },
-} satisfies FlagSpec;
-
-type Connection = FlagValues<typeof connectionFlags>;
+type Connection = FlagValues<typeof reviewConnectionFlags>;
 
 interface Reviewing {
   admin: AdminClient;
@@ -90,7 +84,7 @@ const print = (json: boolean, value: unknown, words: string) => console.log(json
 export const reviewPendingCommand = defineCommand({
   name: 'review pending',
   summary: 'the requests waiting for a platform reviewer, as a table',
-  flags: connectionFlags,
+  flags: reviewConnectionFlags,
   async run(config, log) {
     await review(config, log, async ({ admin, as, json }) => {
       const pending = await admin.pending(as);
@@ -103,10 +97,7 @@ export const reviewShowCommand = defineCommand({
   name: 'review show',
   summary: 'one request as its card: arguments, the SQL a migration would run, approvals so far',
   positionals: ['ID'],
-  flags: {
-    ...connectionFlags,
-    mcpUrl: { help: 'the MCP server, for the SQL a migration would run', default: localUrl(DEFAULT_PORTS.mcp), parse: url(), metavar: 'URL' },
-  },
+  flags: reviewShowFlags,
   async run(config, log, [id]) {
     await review(config, log, async ({ admin, as, json }) => {
       const [request, me] = await Promise.all([admin.request(as, id), admin.whoami(as)]);
@@ -118,9 +109,9 @@ export const reviewShowCommand = defineCommand({
   },
 });
 
-/** The target version of a run_migration request, whose SQL the card shows; undefined for other tools. */
+/** The target version of a request whose card shows the SQL it would run; undefined for other tools. */
 function migrationTarget(request: ApprovalRequest): unknown {
-  return request.toolName === 'run_migration' ? request.toolArgs.version : undefined;
+  return showsMigrationPlan(request.toolName) ? request.toolArgs.version : undefined;
 }
 
 /** Approves or rejects; on a refusal, says why as the web queue would. */
@@ -142,10 +133,7 @@ export const reviewApproveCommand = defineCommand({
   name: 'review approve',
   summary: 'approve a request (one of the approvals its rule needs)',
   positionals: ['ID'],
-  flags: {
-    ...connectionFlags,
-    reason: { help: 'why, recorded in the audit', default: '', parse: (raw: string) => raw, metavar: 'TEXT' },
-  },
+  flags: reviewApproveFlags,
   async run(config, log, [id]) {
     await review(config, log, (session) => decide(session, id, true, config.reason));
   },
@@ -155,10 +143,7 @@ export const reviewRejectCommand = defineCommand({
   name: 'review reject',
   summary: 'reject a request; the reason is recorded and shown to the agent',
   positionals: ['ID'],
-  flags: {
-    ...connectionFlags,
-    reason: { help: 'why, recorded in the audit and shown to the agent', required: true, parse: text, metavar: 'TEXT' },
-  },
+  flags: reviewRejectFlags,
   async run(config, log, [id]) {
     await review(config, log, (session) => decide(session, id, false, config.reason));
   },
@@ -167,7 +152,7 @@ export const reviewRejectCommand = defineCommand({
 export const reviewWatchCommand = defineCommand({
   name: 'review watch',
   summary: 'follow the queue live: one line per change, until interrupted',
-  flags: connectionFlags,
+  flags: reviewConnectionFlags,
   async run(config, log): Promise<Service | void> {
     let watching: Service | undefined;
     await review(config, log, async (session) => {

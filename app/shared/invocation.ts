@@ -21,12 +21,6 @@ export function argv<S extends FlagSpec>(spec: S, values: Partial<FlagValues<S>>
   return args;
 }
 
-/** `--name` of one flag of `spec`, for an argument whose value is only known later (a synth-time token). */
-export function flagName<S extends FlagSpec>(spec: S, key: keyof S & string): string {
-  if (!spec[key]) throw new Error(`no flag ${key} in this spec`);
-  return `--${kebab(key)}`;
-}
-
 export interface ListeningPort<N extends string = string> {
   /** The port's name, as a Service names it. */
   name: N;

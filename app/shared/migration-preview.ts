@@ -2,7 +2,14 @@
  * What a `run_migration` request would do, read from the MCP server's own plan endpoint so
  * the reviewer sees the exact SQL the tool will run, not a description of it.
  */
+import { toolsPreviewing } from '../catalogue.js';
 import { MIGRATION_PLAN_PATH, type MigrationPlan } from '../contracts/migration-plan.js';
+
+/** The tools whose cards show the SQL they would run: the catalogue says which. */
+const PLANNED_TOOLS = new Set(toolsPreviewing('migration-plan'));
+
+/** Whether a request for `toolName` shows a migration plan (of its `version` argument), wherever its card is drawn. */
+export const showsMigrationPlan = (toolName: string): boolean => PLANNED_TOOLS.has(toolName);
 
 export type PreviewResult = { ok: true; plan: MigrationPlan } | { ok: false; problem: string };
 

@@ -1,14 +1,10 @@
 /** Request cards as every page and the live stream render them, each with its SQL preview if its tool has one. */
-import { toolsPreviewing } from '../catalogue.js';
 import type { ApprovalRequest } from '../contracts/admin-api.js';
 import type { Notice } from './env.js';
-import type { MigrationPreviews } from '../shared/migration-preview.js';
+import { showsMigrationPlan, type MigrationPreviews } from '../shared/migration-preview.js';
 import type { Session, SessionSealer } from './session.js';
 import { RequestCard, type CardProps } from './views/card.js';
 import type { Viewer } from './views/layout.js';
-
-/** The tools whose cards show the SQL they would run. */
-const PREVIEWED_TOOLS = new Set(toolsPreviewing('migration-plan'));
 
 export class Cards {
   constructor(
@@ -21,12 +17,12 @@ export class Cards {
   }
 
   async render(requests: ApprovalRequest[], viewer: Viewer, notices: Map<string, Notice> = new Map()) {
-    const targets = requests.filter((r) => PREVIEWED_TOOLS.has(r.toolName)).map((r) => r.toolArgs.version);
+    const targets = requests.filter((r) => showsMigrationPlan(r.toolName)).map((r) => r.toolArgs.version);
     const plans = targets.length ? await this.previews.previewsFor(targets) : new Map();
     const now = Date.now();
     return requests.map((request) => {
       const props: CardProps = { request, viewer, now, notice: notices.get(request.id) };
-      if (PREVIEWED_TOOLS.has(request.toolName)) props.preview = plans.get(request.toolArgs.version);
+      if (showsMigrationPlan(request.toolName)) props.preview = plans.get(request.toolArgs.version);
       return <RequestCard {...props} />;
     });
   }

@@ -38,24 +38,25 @@ export class SessionSealer {
   open<T>(text: string | undefined): T | undefined {
     if (!text) return undefined;
     const raw = Buffer.from(text, 'base64url');
-    if (raw.length <= IV_BYTES + TAG_BYTES) return undefined;
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, IV_BYTES));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       const plain = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
       return JSON.parse(plain.toString('utf8')) as T;
     } catch {
-      return undefined;
+      // Altered, foreign, too short to hold a nonce and a tag, or not JSON: nothing to open.
     }
+    return undefined;
   }
 
   newSession(reviewer: string, credential: Credential, ttlMs: number): Session {
     return { id: randomBytes(16).toString('base64url'), reviewer, credential, expiresAt: Date.now() + ttlMs };
   }
 
-  openSession(cookie: string | undefined): Session | undefined {
+  /** The session in `cookie` if it has not expired by `now`: it lasts up to, not including, its expiry. */
+  openSession(cookie: string | undefined, now = Date.now()): Session | undefined {
     const session = this.open<Session>(cookie);
-    return session && session.expiresAt > Date.now() ? session : undefined;
+    return session && session.expiresAt > now ? session : undefined;
   }
 
   csrfToken(sessionId: string): string {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { extensionPause, extensionResume, InvalidResume, legacyPause, legacyResume, verdictFor, type ActionRequest } from '../../app/agent/approval-wire.js';
+import { extensionPause, extensionResume, HITL_EXTENSION, InvalidResume, legacyPause, legacyResume, verdictFor, type ActionRequest } from '../../app/agent/approval-wire.js';
 
 const truncate: ActionRequest = { name: 'truncate_table', args: { table: 'orders' }, id: 'call-1' };
 const second: ActionRequest = { name: 'truncate_table', args: { table: 'customers' }, id: 'call-2' };
@@ -57,6 +57,69 @@ test('1.0 hitl/v1 answers that must be refused', () => {
   for (const [metadata, message] of refused) {
     assert.throws(() => extensionResume(metadata, pause), (err: Error) => err instanceof InvalidResume && message.test(err.message));
   }
+});
+
+const HINT = 'The assistant wants to run this tool. Approve or reject it.';
+
+test('both pauses show the same hint, and the 0.3 confirmation is named after its call', () => {
+  const [part] = legacyPause([truncate]);
+  assert.is(part.data.id, 'confirm-call-1');
+  assert.is(part.data.args.toolConfirmation.hint, HINT);
+  assert.is(extensionPause([truncate]).hint, HINT);
+});
+
+test('0.3 resume: the answer is the data part carrying decision_type, wherever it sits', () => {
+  assert.equal(legacyResume([{ kind: 'note' }, { decision_type: 'approve' }], [truncate]), { decision_type: 'approve' });
+});
+
+test('0.3 resume: a message without a decision rejects every call, saying no decision was given', () => {
+  assert.equal(legacyResume([], [truncate]), { decision_type: 'reject', rejection_reasons: { '*': 'no decision was given' } });
+  assert.equal(verdictFor(legacyResume([{ hello: 1 }], [truncate]), 'call-1'), { approved: false, reason: 'no decision was given' });
+});
+
+test('0.3 resume: a reject that also lists per-call approvals still rejects every call', () => {
+  const decision = legacyResume([{ decision_type: 'reject', decisions: { 'call-1': 'approve' } }], [truncate]);
+  assert.equal(decision, { decision_type: 'reject', rejection_reasons: undefined });
+  assert.is(verdictFor(decision, 'call-1').approved, false);
+  assert.is(verdictFor({ decision_type: 'reject', decisions: { 'call-1': 'approve' } }, 'call-1').approved, false);
+});
+
+test('0.3 resume: only string reasons are kept', () => {
+  const decision = legacyResume([{ decision_type: 'batch', decisions: {}, rejection_reasons: { 'call-1': 'keep orders', 'call-2': 42 } }], [truncate, second]);
+  assert.equal(decision.rejection_reasons, { 'call-1': 'keep orders' });
+});
+
+test('an approve-all decision approves any call', () => {
+  assert.equal(verdictFor({ decision_type: 'approve' }, 'call-9'), { approved: true });
+});
+
+test('1.0 hitl/v1 answers the extension by its kagent URI', () => {
+  assert.is(HITL_EXTENSION, 'https://kagent.dev/extensions/hitl/v1');
+  assert.throws(() => extensionResume(undefined, extensionPause([truncate])), (err: Error) => err.message === 'the message carries no metadata["https://kagent.dev/extensions/hitl/v1"]');
+  assert.throws(() => extensionResume([], extensionPause([truncate])), (err: Error) => err.message === 'the message carries no metadata["https://kagent.dev/extensions/hitl/v1"]');
+});
+
+test('1.0 hitl/v1: a reason is kept only for a rejected call, and only when it is a string', () => {
+  const pause = extensionPause([truncate, second]);
+  const [a, b] = pause.tools.map((t) => t.id);
+  const decision = extensionResume({ type: 'tool_approval_response', approvals: [{ id: a, approved: true, rejection_reason: 'unused' }, { id: b, approved: false, rejection_reason: 42 }] }, pause);
+  assert.equal(decision, { decision_type: 'batch', decisions: { 'call-1': 'approve', 'call-2': 'reject' }, rejection_reasons: {} });
+});
+
+test('1.0 hitl/v1: a malformed approval is refused with its own error, and every missing id is named', () => {
+  const pause = extensionPause([truncate, second]);
+  const [a] = pause.tools.map((t) => t.id);
+  for (const approval of [null, 'approval-call-1', { id: 5, approved: true }, { id: a }]) {
+    assert.throws(
+      () => extensionResume({ type: 'tool_approval_response', approvals: [approval] }, pause),
+      (err: Error) => err instanceof InvalidResume && err.message === 'each approval needs a string "id" and a boolean "approved"',
+      JSON.stringify(approval),
+    );
+  }
+  assert.throws(
+    () => extensionResume({ type: 'tool_approval_response', approvals: [] }, pause),
+    (err: Error) => err instanceof InvalidResume && err.message === 'every pending approval must be answered; missing approval-call-1, approval-call-2',
+  );
 });
 
 test.run();

@@ -233,16 +233,15 @@ test('configuration mistakes are reported at synth time', () => {
   const lone = Testing.app();
   const loneChart = new Chart(lone, 'lone');
   const lonePlatform = new HitlPlatform(loneChart, 'p', { image, gateway, reviewerTokens: { secretName: 't' }, sessionSecret: { name: 's', key: 'k' }, approvalKeys: { privateKeySecret: 'ak', publicKeySecret: 'av' }, holdFor: Duration.minutes(5) });
-  lonePlatform.showPlansFrom(new GatedMcpServer(loneChart, 'm', { image, gate: lonePlatform }).server.ports.http);
+  lonePlatform.addReviewerUi(new GatedMcpServer(loneChart, 'm', { image, gate: lonePlatform }));
   assert.not.throws(() => lone.synthYaml(), 'no declarative agent, no limit');
 
   // The UI's plan source is wired by the one who builds the system, never guessed.
   const unwired = Testing.app();
   new HitlPlatform(new Chart(unwired, 'unwired'), 'p', { image, gateway, reviewerTokens: { secretName: 't' }, sessionSecret: { name: 's', key: 'k' }, approvalKeys: { privateKeySecret: 'ak', publicKeySecret: 'av' } });
-  assert.throws(() => unwired.synthYaml(), /HitlPlatform p: the reviewer UI has no MCP server to read migration plans from; wire one with platform\.showPlansFrom/);
-  assert.throws(() => Testing.synth(platform().node.scope as Chart), /the reviewer UI has no MCP server to read migration plans from/, 'also when synthesized without validation');
+  assert.throws(() => unwired.synthYaml(), /HitlPlatform p: no reviewer UI, so no reviewer can decide; add one with platform\.addReviewerUi\(mcpServer\)/);
   const twice = new HitlStack(Testing.app(), 'twice', { image });
-  assert.throws(() => twice.platform.showPlansFrom(twice.opsTools.server.ports.http), /the UI already reads migration plans from http:\/\/ops-tools\.ops-tools\.svc\.cluster\.local:8080; it reads from one MCP server/);
+  assert.throws(() => twice.platform.addReviewerUi(twice.opsTools), /the reviewer UI already reads migration plans from http:\/\/ops-tools\.ops-tools\.svc\.cluster\.local:8080; it reads from one MCP server/);
 });
 
 test('the cluster scripts are shellcheck-clean', () => {

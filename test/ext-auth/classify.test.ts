@@ -35,6 +35,7 @@ const cases: [string, GatedRequest, 'pass' | 'park' | 'deny', RegExp?][] = [
   ['a response with a null id is denied', post('{"jsonrpc":"2.0","id":null,"result":{}}'), 'deny', /string method/],
   ['a response whose error is not an object is denied', post('{"jsonrpc":"2.0","id":1,"error":"no"}'), 'deny', /string method/],
   ['GET without event stream is denied', { method: 'GET', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /event stream/],
+  ['GET accepting only JSON is denied', { method: 'GET', headers: { accept: 'application/json' }, body: new Uint8Array(), size: 0 }, 'deny', /event stream/],
   ['DELETE without session is denied', { method: 'DELETE', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /session/],
   ['PUT is denied', { method: 'PUT', headers: {}, body: new Uint8Array(), size: 0 }, 'deny', /not MCP/],
   ['cut body (size -1) is denied', post(call('run_migration'), { size: -1 }), 'deny', /cut/],
@@ -104,6 +105,65 @@ test('a tools/call without content-encoding is read as identity and parks', () =
 test('a batch of one call with a notification is that call', () => {
   const verdict = classify(post(`[${call('run_migration', { version: 'v3' })},${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: {} })}]`));
   assert.equal(verdict, { action: 'park', rpcMethod: 'tools/call', batch: true, calls: [{ rpcId: '1', name: 'run_migration', args: { version: 'v3' } }] });
+});
+
+// The harmless-method rules match the whole method name, never a part of it.
+const methodNames: [string, 'pass' | 'deny'][] = [
+  ['notifications/initialized', 'pass'],
+  ['evil/notifications/initialized', 'deny'],
+  ['notifications/initialized; tools/call', 'deny'],
+  ['prompts/list', 'pass'],
+  ['tools.call/list', 'deny'],
+  ['tools/list-and-call', 'deny'],
+];
+for (const [method, action] of methodNames) {
+  test(`method ${JSON.stringify(method)}: ${action}`, () => {
+    assert.is(classify(post(JSON.stringify({ jsonrpc: '2.0', method }))).action, action);
+  });
+}
+
+// A verdict that lets a request through says why: the reason is what the log and the audit keep.
+test('a passed event stream, session end and protocol frame each name why they passed', () => {
+  assert.equal(classify({ method: 'GET', headers: { accept: 'text/event-stream' }, body: new Uint8Array(), size: 0 }), { action: 'pass', reason: 'server-to-client event stream' });
+  assert.equal(classify({ method: 'DELETE', headers: { 'mcp-session-id': 'abc' }, body: new Uint8Array(), size: 0 }), { action: 'pass', reason: 'session end' });
+  assert.equal(classify(post(`[${rpc('ping')},{"jsonrpc":"2.0","id":7,"result":{}}]`)), { action: 'pass', reason: 'protocol traffic: ping, response' });
+});
+
+test('a single call is parked as a call, not as a batch', () => {
+  assert.equal(classify(post(call('run_migration', { version: 'v3' }))), { action: 'park', rpcMethod: 'tools/call', batch: false, calls: [{ rpcId: '1', name: 'run_migration', args: { version: 'v3' } }] });
+});
+
+test('a tools/call without arguments parks with empty arguments', () => {
+  const verdict = classify(post(rpc('tools/call', { name: 'run_migration' })));
+  assert.equal(verdict, { action: 'park', rpcMethod: 'tools/call', batch: false, calls: [{ rpcId: '1', name: 'run_migration', args: {} }] });
+});
+
+test('a UTF-8 byte-order mark before the JSON is skipped, as a JSON text may carry one', () => {
+  const body = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(call('run_migration'))]);
+  assert.is(classify(post(body)).action, 'park');
+});
+
+// Beside a tool call a batch may carry only frames nothing answers; a frame that has an id, or a
+// request that is not a notification, would be answered, so the batch is refused.
+const besideACall: [string, object][] = [
+  ['a notification carrying an id', { jsonrpc: '2.0', id: 5, method: 'notifications/initialized' }],
+  ['a ping without an id', { jsonrpc: '2.0', method: 'ping' }],
+];
+for (const [name, frame] of besideACall) {
+  test(`a tool call beside ${name} is denied`, () => {
+    const verdict = classify(post(`[${JSON.stringify(frame)},${call('run_migration')}]`));
+    assert.equal(verdict, { action: 'deny', reason: 'a batch with a tool call may hold only notifications or responses beside it' });
+  });
+}
+
+test('a response whose id is not a finite number is not a response, and is denied', () => {
+  assert.equal(classify(post('{"jsonrpc":"2.0","id":1e999,"result":{}}')), { action: 'deny', reason: 'JSON-RPC message without a string method' });
+});
+
+test('null where an object belongs is denied, not thrown on', () => {
+  assert.equal(classify(post('null')), { action: 'deny', reason: 'body is neither a JSON-RPC message nor a batch' });
+  assert.equal(classify(post(`[null]`)), { action: 'deny', reason: 'a batch element is not a JSON-RPC message' });
+  assert.equal(classify(post(rpc('tools/call', null))), { action: 'deny', reason: 'tools/call without a tool name and an arguments object' });
 });
 
 test.run();

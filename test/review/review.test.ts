@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { reviewConnectionFlags, reviewShowFlags } from '../../app/review/flags.js';
+import { argv } from '../../app/shared/invocation.js';
 import { CANNOT_DECIDE } from '../../app/shared/review-format.js';
 import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, TOKENS, toolCall, type Who } from '../helpers/ext-auth.js';
 import { runBinary, startBinary } from '../helpers/process.js';
@@ -34,8 +36,9 @@ it.after(async (ctx) => {
 /** `hitl review <args>` as `who` (HITL_TOKEN), pointed at this suite's ext-auth and MCP server. */
 function review(ctx: Ctx, who: Who | null, args: string[]) {
   const [sub, ...rest] = args;
-  const mcp = sub === 'show' ? ['--mcp-url', ctx.stack.mcp.url] : [];
-  return runBinary(['review', sub, ...rest, '--admin-url', ctx.stack.ext.adminUrl, ...mcp], { HITL_TOKEN: who ? TOKENS[who] : '', HITL_TOKEN_FILE: '' });
+  const adminUrl = ctx.stack.ext.adminUrl;
+  const connection = sub === 'show' ? argv(reviewShowFlags, { adminUrl, mcpUrl: ctx.stack.mcp.url }) : argv(reviewConnectionFlags, { adminUrl });
+  return runBinary(['review', sub, ...rest, ...connection], { HITL_TOKEN: who ? TOKENS[who] : '', HITL_TOKEN_FILE: '' });
 }
 
 let tickets = 0;

@@ -72,7 +72,7 @@ const footer = (request: ApprovalRequest, link: string) => ({
   ],
 });
 
-/** The message while the request waits; `preview` only for run_migration. */
+/** The message while the request waits; `preview` only for a tool that shows a migration plan. */
 export function pendingMessage(request: ApprovalRequest, link: string, preview?: PreviewResult): SlackMessage {
   const text = `Approval needed: ${request.toolName} requested by ${requesterOf(request)}`;
   const blocks: object[] = [section(`*Approval needed:* \`${escapeText(request.toolName)}\` requested by *${escapeText(requesterOf(request))}*`), summary(request), argumentsBlock(request)];

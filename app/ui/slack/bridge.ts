@@ -10,7 +10,7 @@ import { Backoff, pause } from '../../shared/backoff.js';
 import type { Logger } from '../../shared/log.js';
 import type { ApprovalRequest, QueueChange } from '../../contracts/admin-api.js';
 import { AdminError, type AdminClient } from '../../shared/admin-client.js';
-import type { MigrationPreviews } from '../../shared/migration-preview.js';
+import { showsMigrationPlan, type MigrationPreviews } from '../../shared/migration-preview.js';
 import type { Credential } from '../../contracts/reviewer-session.js';
 import { endedMessage, pendingMessage, type SlackMessage } from './blocks.js';
 
@@ -151,7 +151,7 @@ export class SlackBridge {
   private async messageFor(request: ApprovalRequest): Promise<SlackMessage> {
     const link = `${this.options.publicUrl}/requests/${encodeURIComponent(request.id)}`;
     if (request.status !== 'pending') return endedMessage(request, link);
-    const preview = request.toolName === 'run_migration' ? await this.options.previews.preview(request.toolArgs.version) : undefined;
+    const preview = showsMigrationPlan(request.toolName) ? await this.options.previews.preview(request.toolArgs.version) : undefined;
     return pendingMessage(request, link, preview);
   }
 }

@@ -8,7 +8,7 @@ import type { Viewer } from './layout.js';
 export interface CardProps {
   request: ApprovalRequest;
   viewer: Viewer;
-  /** Present for run_migration requests. */
+  /** Present for a tool that shows a migration plan (run_migration). */
   preview?: PreviewResult;
   /** The outcome of this reviewer's last attempt on this card, e.g. a refusal. */
   notice?: { kind: 'error' | 'info'; text: string };
