@@ -16,7 +16,7 @@ export const CORE = {
   'app/ext-auth/classify.ts': ['ext-auth/classify'],
   'app/ext-auth/strict-json.ts': ['ext-auth/(classify|strict-json)'],
   'app/shared/audit-chain.ts': ['shared/audit-chain', '(ext-auth/gate|trust/audit-proof)'],
-  'app/ext-auth/reviewers.ts': ['ext-auth/(reviewers|slack-mapping)', '(ext-auth/(gate|identity)|ui/sessions)'],
+  'app/ext-auth/reviewers.ts': ['ext-auth/reviewers', '(ext-auth/(gate|identity|slack-mapping)|ui/sessions)'],
   'app/ui/session.ts': ['ui/session-sealer', 'ui/(sessions|csrf)'],
   'app/agent/approval-wire.ts': ['agent/approval-wire'],
   'app/agent/a2a-server.ts': ['agent/(a2a|ownership)'],
