@@ -38,12 +38,8 @@ it.before(async (ctx) => {
 });
 
 it.after(async (ctx) => {
-  // One at a time, each held call answered before the next decision: on the embedded store a
-  // decision submitted the moment the previous one commits has been seen never to complete.
-  for (const [i, id] of [ctx.platformId, ctx.financeId].entries()) {
-    await ctx.ext.gate.decide(id, { name: 'cleanup', groups: ['platform', 'finance'] }, false, 'end of suite');
-    await ctx.held[i];
-  }
+  for (const id of [ctx.platformId, ctx.financeId]) await ctx.ext.gate.decide(id, { name: 'cleanup', groups: ['platform', 'finance'] }, false, 'end of suite');
+  await Promise.all(ctx.held);
   ctx.grpc.close();
   await ctx.ext.close();
   ctx.dir.remove();
