@@ -182,6 +182,19 @@ test('a tokens file changed on disk is read again: a removed token stops working
   assert.is(changes.length, 4);
 });
 
+test('a tokens file is read again when it changes even with nobody listening for the change', async () => {
+  const path = tokensFile([entry('alice'), entry('bob')]);
+  const whoami = adminApp({ tokensFile: path });
+  assert.is((await whoami(bearer('token-bob'))).status, 200);
+  writeFileSync(`${path}.next`, JSON.stringify([entry('alice')]));
+  renameSync(`${path}.next`, path);
+  assert.is((await whoami(bearer('token-bob'))).status, 401);
+  assert.is((await whoami(bearer('token-alice'))).status, 200);
+  writeFileSync(`${path}.next`, 'not json');
+  renameSync(`${path}.next`, path);
+  assert.is((await whoami(bearer('token-alice'))).status, 401);
+});
+
 test.after(() => dir.remove());
 
 test.run();
