@@ -110,7 +110,7 @@ test('a listed bearer token names its reviewer; no token, an unknown one or anot
   const whoami = adminApp({ tokensFile: tokensFile([entry('alice'), entry('bob', { groups: ['dba'] })]) });
   assert.equal(await whoami(bearer('token-bob')), { status: 200, body: { name: 'bob', groups: ['dba'] }, challenge: null });
   assert.equal((await whoami({ authorization: 'bearer   token-alice' })).body, { name: 'alice', groups: ['platform'] });
-  for (const headers of [{}, bearer('token-mallory'), { authorization: 'Basic token-alice' }, { authorization: 'Bearer token-alice extra' }, { authorization: 'Bearer' }]) {
+  for (const headers of [{}, bearer('token-mallory'), { authorization: 'Basic token-alice' }, { authorization: 'NotBearer token-alice' }, { authorization: 'Bearer token-alice extra' }, { authorization: 'Bearer' }]) {
     assert.equal(await whoami(headers), { status: 401, body: { error: 'a reviewer credential is required' }, challenge: 'Bearer realm="hitl"' }, JSON.stringify(headers));
   }
 });
