@@ -1,14 +1,16 @@
 /**
- * The gate's costs: a pass-through Check against a bare gRPC server doing nothing, the time
- * from a reviewer's decision to the held Check returning, and many calls parked at once.
+ * The gate's costs: a pass-through Check against a bare gRPC server doing nothing (each server
+ * and the client in a process of its own, as a gateway sees them), the time from a reviewer's
+ * decision to the held Check returning, and many calls parked at once.
  */
-import * as grpc from '@grpc/grpc-js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { once as onceEvent } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { authorizationService } from '../app/contracts/ext-authz.js';
 import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall, writeTokensFile } from '../test/helpers/ext-auth.js';
 import { startBinary } from '../test/helpers/process.js';
 import { tempDir } from '../test/helpers/temp.js';
-import { drive, ms, rate, summarise } from './stats.js';
+import type { ClientCommand, ClientReport } from './check-client.js';
+import { drive, ms, rate, summarise, type LatencySummary } from './stats.js';
 import type { BenchSection } from './run.js';
 
 const PASS_REQUESTS = 5000;
@@ -16,36 +18,47 @@ const PASS_CONCURRENCY = 16;
 const DECISIONS = 200;
 const PARKED_AT_ONCE = 10_000;
 
-const ping = checkRequest({ body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+const forkTs = (file: string) => fork(new URL(file, import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 
 async function bareServer(): Promise<{ port: number; close(): void }> {
-  const server = new grpc.Server();
-  server.addService(authorizationService().service, {
-    Check: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { status: { code: 0 } }),
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  return { port, close: () => server.forceShutdown() };
+  const child = forkTs('./bare-server.ts');
+  const [{ port }] = (await onceEvent(child, 'message')) as [{ port: number }];
+  return { port, close: () => child.disconnect() };
 }
 
+/** `total` pings, `concurrency` in flight, sent by the client process to `port`. */
+async function passed(client: ChildProcess, port: number, total: number, concurrency: number): Promise<LatencySummary> {
+  const answer = onceEvent(client, 'message') as Promise<[ClientReport]>;
+  client.send({ op: 'pass', port, total, concurrency } satisfies ClientCommand);
+  const [report] = await answer;
+  if (report.op !== 'passed') throw new Error(`the client reported ${report.op}`);
+  return { requests: total, ...report };
+}
+
+/** The gate and a bare grpc-js server, each in a process of its own, driven by a client in a third. */
 async function passThrough() {
+  const dir = tempDir('bench-ext-auth-pass');
+  const ext = startBinary(['ext-auth', '--grpc-port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--data-dir', `${dir.path}/data`, '--tokens-file', writeTokensFile(dir.path)]);
+  const { grpcPort } = (await startedLine(ext)) as { grpcPort: number };
+  const bare = await bareServer();
+  const client = forkTs('./check-client.ts');
+  await passed(client, grpcPort, 500, 8);
+  await passed(client, bare.port, 500, 8);
+  const gate = await passed(client, grpcPort, PASS_REQUESTS, PASS_CONCURRENCY);
+  const baseline = await passed(client, bare.port, PASS_REQUESTS, PASS_CONCURRENCY);
+  client.disconnect();
+  bare.close();
+  await ext.stop();
+  dir.remove();
+  return { gate, baseline };
+}
+
+/** Decision → release, with the gate in this process: park one call, decide it, time until the Check returns. */
+async function releases() {
   const dir = tempDir('bench-ext-auth');
   const ext = await startGate(extAuthConfig(dir.path));
-  const bare = await bareServer();
   const gateClient = grpcClient(ext.grpcPort);
-  const bareClient = grpcClient(bare.port);
-  const once = (client: ReturnType<typeof grpcClient>) => async () => {
-    const answer = await client.check(ping).result;
-    if (answer.code !== 0) throw new Error('ping was not passed');
-  };
-  await drive(8, 500, once(gateClient));
-  await drive(8, 500, once(bareClient));
-  const gate = await drive(PASS_CONCURRENCY, PASS_REQUESTS, once(gateClient));
-  const baseline = await drive(PASS_CONCURRENCY, PASS_REQUESTS, once(bareClient));
-
-  // Decision → release: park one call, decide it, time until the Check returns.
-  const releases: number[] = [];
+  const durations: number[] = [];
   for (let i = 0; i < DECISIONS; i++) {
     const parked = nextChange(ext.gate, (c) => c.type === 'parked');
     const call = gateClient.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: i }, i) }));
@@ -53,15 +66,13 @@ async function passThrough() {
     const started = performance.now();
     const decided = admin(ext.adminUrl, 'bob').decide(id, true);
     await call.result;
-    releases.push(performance.now() - started);
+    durations.push(performance.now() - started);
     await decided;
   }
   gateClient.close();
-  bareClient.close();
-  bare.close();
   await ext.close();
   dir.remove();
-  return { gate, baseline, release: summarise(releases, releases.reduce((a, b) => a + b, 0)) };
+  return summarise(durations, durations.reduce((a, b) => a + b, 0));
 }
 
 /** Resident memory is coarse: a change under 1 KiB a call is below what it can show. */
@@ -116,10 +127,11 @@ function startedLine(child: ReturnType<typeof startBinary>) {
 }
 
 export async function run(): Promise<BenchSection> {
-  const { gate, baseline, release } = await passThrough();
+  const { gate, baseline } = await passThrough();
+  const release = await releases();
   const many = await manyParked();
   const markdown = [
-    `Pass-through: ${PASS_REQUESTS} \`ping\` Checks, ${PASS_CONCURRENCY} in flight, over loopback gRPC; the baseline is a bare @grpc/grpc-js server on the same proto answering OK at once, in the same run.`,
+    `Pass-through: ${PASS_REQUESTS} \`ping\` Checks, ${PASS_CONCURRENCY} in flight, over loopback gRPC, as a gateway sees them: the gRPC client, \`hitl ext-auth\` and the baseline (a bare @grpc/grpc-js server on the same proto answering OK at once) each run in a process of their own, in the same run.`,
     '',
     '| server | Checks/s | p50 | p99 |',
     '| --- | ---: | ---: | ---: |',
@@ -137,7 +149,7 @@ export async function run(): Promise<BenchSection> {
     title: 'ext-auth: Check overhead, release latency, many parked calls',
     markdown,
     summary: [
-      ['ext-auth pass-through Check, 16 in flight', `${rate(gate.perSecond)}, p50 ${ms(gate.p50)}`, `bare grpc-js server: ${rate(baseline.perSecond)}, p50 ${ms(baseline.p50)}`],
+      ['ext-auth pass-through Check, 16 in flight (client, gate and baseline in processes of their own)', `${rate(gate.perSecond)}, p50 ${ms(gate.p50)}`, `bare grpc-js server: ${rate(baseline.perSecond)}, p50 ${ms(baseline.p50)} (${(gate.perSecond / baseline.perSecond).toFixed(2)}× its rate)`],
       ['reviewer decision → held Check returns (embedded)', `p50 ${ms(release.p50)}, p99 ${ms(release.p99)}`, 'see the replicas row for PostgreSQL'],
       [`${PARKED_AT_ONCE.toLocaleString('en')} calls parked at once`, `${many.after.toFixed(0)} MiB resident, parked in ${many.parkSeconds.toFixed(0)} s`, `${many.before.toFixed(0)} MiB idle after a warm-up`],
     ],

@@ -16,7 +16,7 @@ export const CORE = {
   'app/ext-auth/classify.ts': ['ext-auth/classify'],
   'app/ext-auth/strict-json.ts': ['ext-auth/(classify|strict-json)'],
   'app/shared/audit-chain.ts': ['shared/audit-chain', '(ext-auth/gate|trust/audit-proof)'],
-  'app/ext-auth/reviewers.ts': ['ext-auth/(reviewers|slack-mapping)', '(ext-auth/(gate|identity)|ui/sessions)'],
+  'app/ext-auth/reviewers.ts': ['ext-auth/reviewers', '(ext-auth/(gate|identity|slack-mapping)|ui/sessions)'],
   'app/ui/session.ts': ['ui/session-sealer', 'ui/(sessions|csrf)'],
   'app/agent/approval-wire.ts': ['agent/approval-wire'],
   'app/agent/a2a-server.ts': ['agent/(a2a|ownership)'],
@@ -51,7 +51,11 @@ for (const file of files) {
     $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     testRunner: 'command',
     // Exit status only: a killed mutant is a suite that failed.
-    commandRunner: { command: CORE[file].map((suites) => `node test/run.mjs '${suites}'`).join(' && ') },
+    // A mutant that hangs an in-process suite is stopped by the runner's own deadline (half a
+    // minute; those suites take seconds) rather than Stryker's, which scales with every stage.
+    commandRunner: {
+      command: CORE[file].map((suites, stage) => `${stage === 0 ? 'HITL_TEST_DEADLINE_MINUTES=0.5 ' : ''}node test/run.mjs '${suites}'`).join(' && '),
+    },
     // Suites that spawn the binary run dist/hitl.mjs beside them, so it is bundled inside the
     // sandbox from the instrumented sources; the child inherits the active mutant's id from
     // the environment, so the binary runs the same mutant as the in-process tests.

@@ -55,12 +55,21 @@ export class PendingCounts {
     return (this.keys.get(key) ?? -Infinity) >= since;
   }
 
+  /** Whether the call keys have been read from the store, so that an unknown key is a new call. */
+  get keysRead(): boolean {
+    return this.readAt > 0;
+  }
+
+  count(scope: string): number {
+    return this.counts.get(scope) ?? 0;
+  }
+
   add(requester: string | null, delta: number): void {
     for (const scope of [EVERYONE, scopeOf(requester)]) this.counts.set(scope, Math.max(0, (this.counts.get(scope) ?? 0) + delta));
   }
 
   problem(requester: string | null, limits: FloodLimits): string | null {
-    return floodProblem((scope) => this.counts.get(scope) ?? 0, requester, limits);
+    return floodProblem((scope) => this.count(scope), requester, limits);
   }
 
   /** Another replica may have ended requests since: a refusal older than this reads the store again. */

@@ -98,7 +98,8 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
     return this.options.store.subscribe(
       (change) => {
         this.emit('change', change);
-        if ((ENDED_STATUSES as string[]).includes(change.type)) void this.releaseIfHeld(change.id);
+        // A turn later: a change this process made is heard before its writer has finished the commit.
+        if ((ENDED_STATUSES as string[]).includes(change.type)) setImmediate(() => void this.releaseIfHeld(change.id));
       },
       () => {
         // Notifications sent while the feed was down are lost: look up every call held here.
@@ -237,7 +238,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
     const callers = this.waiters.get(id);
     if (!callers) return;
     try {
-      const request = await this.options.store.get(id);
+      const request = this.options.store.endedHere(id) ?? (await this.options.store.get(id));
       if (request && request.status !== 'pending') for (const release of [...callers]) release(request);
     } catch (err) {
       this.options.log.warn({ err, id }, 'could not read a decision yet; will retry on reconnect');

@@ -19,6 +19,24 @@ export interface BatchSession extends SqlSession {
   notify(payload: string): void;
   /** Runs `effect` once the batch has committed, before any unit of it is acknowledged; effects run in the order given. */
   afterCommit(effect: () => void): void;
+  /**
+   * Adds `row` to `statement`, which runs once for the rows of every unit after the batch's
+   * last unit; or at once, for this row alone, when the batch is run again to find which of its
+   * units the database refuses.
+   */
+  gather<Row>(statement: Gathered<Row>, row: Row): Promise<void>;
+  /** Whether gathered statements wait for the end of the batch (their rows are not in the tables yet). */
+  readonly gathering: boolean;
+  /** State this attempt at the batch shares among its units; gone when the attempt rolls back. */
+  readonly scratch: Map<unknown, unknown>;
+}
+
+/**
+ * A statement many units make alike (insert a row, add to a count), made once per batch for
+ * all their rows: one statement instead of one per unit.
+ */
+export interface Gathered<Row> {
+  run(tx: SqlSession, rows: Row[]): Promise<void>;
 }
 
 /**
@@ -58,7 +76,11 @@ export const AUDIT_TIP = `SELECT seq::int AS seq, hash FROM hitl_audit ORDER BY 
  */
 const everyReadyEvent = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-type Attempt = { results: unknown[]; effects: (() => void)[] } | { culprit: Job; error: unknown } | { error: unknown };
+type Attempt =
+  | { results: unknown[]; effects: (() => void)[] }
+  | { culprit: Job; error: unknown }
+  /** `gathered`: a gathered statement failed, so no unit is known to have caused it yet. */
+  | { error: unknown; gathered?: true };
 
 export class GroupCommit {
   /** Waiting work by lane; the lane at the front gives the next unit and moves to the back. */
@@ -130,8 +152,14 @@ export class GroupCommit {
    */
   private async commit(batch: Job[]): Promise<void> {
     let remaining = batch;
+    let gathering = true;
     while (remaining.length > 0) {
-      const attempt = await this.attempt(remaining);
+      const attempt = await this.attempt(remaining, gathering);
+      if ('gathered' in attempt) {
+        // Again with each unit making its own statements, to find the one refused.
+        gathering = false;
+        continue;
+      }
       if ('results' in attempt) {
         for (const effect of attempt.effects) effect();
         this.options.onCommit?.(remaining.length);
@@ -148,9 +176,11 @@ export class GroupCommit {
     }
   }
 
-  private async attempt(jobs: Job[]): Promise<Attempt> {
+  private async attempt(jobs: Job[], gathering: boolean): Promise<Attempt> {
     let culprit: { job: Job; error: unknown } | undefined;
+    let gatheredFailed = false;
     const effects: (() => void)[] = [];
+    const gathered = new Map<Gathered<unknown>, unknown[]>();
     try {
       const results = await this.sql.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [this.options.auditLock]);
@@ -167,6 +197,14 @@ export class GroupCommit {
           },
           notify: (payload) => payloads.push(payload),
           afterCommit: (effect) => effects.push(effect),
+          async gather(statement, row) {
+            if (!gathering) return statement.run(tx, [row]);
+            const rows = gathered.get(statement as Gathered<unknown>);
+            if (rows) rows.push(row);
+            else gathered.set(statement as Gathered<unknown>, [row]);
+          },
+          gathering,
+          scratch: new Map(),
         };
         const results: unknown[] = [];
         for (const job of jobs) {
@@ -176,6 +214,12 @@ export class GroupCommit {
             culprit = { job, error };
             throw error;
           }
+        }
+        try {
+          for (const [statement, rows] of gathered) await statement.run(tx, rows);
+        } catch (error) {
+          gatheredFailed = true;
+          throw error;
         }
         if (chain.links.length > 0) {
           await tx.query(`INSERT INTO hitl_audit (seq, entry, prev_hash, hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])`, [
@@ -190,7 +234,8 @@ export class GroupCommit {
       });
       return { results, effects };
     } catch (error) {
-      return culprit ? { culprit: culprit.job, error: culprit.error } : { error };
+      if (culprit) return { culprit: culprit.job, error: culprit.error };
+      return gatheredFailed ? { error, gathered: true } : { error };
     }
   }
 }

@@ -135,11 +135,10 @@ class TokensFile {
 /** Sets c.get('reviewer') or answers 401. */
 export function requireReviewer(options: ReviewerAuthOptions): MiddlewareHandler<{ Variables: { reviewer: Reviewer } }> {
   const tokens = options.tokensFile ? new TokensFile(options.tokensFile, options.onTokensChanged) : undefined;
-  const identityHeader = options.identityHeader?.toLowerCase();
   return async (c, next) => {
     const listed = tokens?.current() ?? [];
     const entry = fromBearer(c.req.header('authorization'), listed);
-    const reviewer = entry ? { name: entry.name, groups: entry.groups } : fromProxy(c.req.raw.headers, identityHeader, options.groupsHeader);
+    const reviewer = entry ? { name: entry.name, groups: entry.groups } : fromProxy(c.req.raw.headers, options.identityHeader, options.groupsHeader);
     if (!reviewer) {
       return c.json({ error: 'a reviewer credential is required' }, 401, { 'www-authenticate': 'Bearer realm="hitl"' });
     }
@@ -163,6 +162,7 @@ function fromBearer(header: string | undefined, tokens: TokenEntry[]): TokenEntr
   return tokens.find((t) => timingSafeEqual(t.sha256, digest));
 }
 
+/** Header names match in any case: Headers.get ignores it. */
 function fromProxy(headers: Headers, identityHeader: string | undefined, groupsHeader: string): Reviewer | undefined {
   if (!identityHeader) return undefined;
   const name = headers.get(identityHeader)?.trim();

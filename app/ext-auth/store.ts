@@ -7,7 +7,7 @@
 import type { Sql, SqlSession } from '../shared/sql.js';
 import type { ChainedEntry } from './audit.js';
 import { EVERYONE, PendingCounts, RefusalLedger, floodProblem, scopeOf, type FloodLimits } from './flood.js';
-import { GroupCommit, type BatchSession } from './group-commit.js';
+import { GroupCommit, type BatchSession, type Gathered } from './group-commit.js';
 import type { ApprovalRequest, ChangeType, QueueChange, Status } from '../contracts/admin-api.js';
 import { nameKey, sameName } from '../shared/names.js';
 
@@ -54,12 +54,31 @@ export class ApprovalStore {
   private readonly counts = new PendingCounts();
   private readonly refusals: RefusalLedger;
   private refreshing: Promise<void> | null = null;
+  /**
+   * Requests this process's writer ended in its last two batches, as committed: the change
+   * feed tells of them as their batch commits, and the gate releases their callers from here
+   * rather than reading each one back.
+   */
+  private endedLastBatch = new Map<string, ApprovalRequest>();
+  private endedBefore = new Map<string, ApprovalRequest>();
+  /** The embedded engine is opened by one process at a time: every change to it goes through this writer. */
+  private readonly soleWriter: boolean;
 
   constructor(
     private readonly sql: Sql,
     onCommit?: (batchSize: number) => void,
   ) {
-    this.writer = new GroupCommit(sql, { auditLock: AUDIT_LOCK, channel: CHANGES, maxBatch: MAX_BATCH, onCommit });
+    this.writer = new GroupCommit(sql, {
+      auditLock: AUDIT_LOCK,
+      channel: CHANGES,
+      maxBatch: MAX_BATCH,
+      onCommit: (size) => {
+        this.endedBefore = this.endedLastBatch;
+        this.endedLastBatch = new Map();
+        onCommit?.(size);
+      },
+    });
+    this.soleWriter = sql.engine === 'embedded';
     this.refusals = new RefusalLedger((take) => {
       let tally: ReturnType<typeof take> | null = null;
       this.writer
@@ -79,14 +98,17 @@ export class ApprovalStore {
 
   /**
    * Why `request` would be refused by the flood limits, judged on this process's copy of the
-   * counts (read again from the store when it may be stale); null when the store must decide:
-   * within the limits, or identical to a call of `since` or later it may join. Costs no write.
+   * counts; null when the store must decide: within the limits, or identical to a call of
+   * `since` or later it may join. Costs no write, and no read unless another process may have
+   * changed the counts since the copy was read (PostgreSQL, shared by replicas): on the
+   * embedded store, once the call keys are read, the copy is exact.
    */
   async floodRefusal(request: ApprovalRequest, limits: FloodLimits, since: string): Promise<string | null> {
     const sinceMs = Date.parse(since);
     const judge = () => (this.counts.knows(request.callKey, sinceMs) ? null : this.counts.problem(request.requester, limits));
     if (!judge()) return null;
-    if (this.counts.staleAfter(COUNTS_FRESH_MS)) await this.refreshCounts(since);
+    const exact = this.soleWriter && this.counts.keysRead;
+    if (!exact && this.counts.staleAfter(COUNTS_FRESH_MS)) await this.refreshCounts(since);
     return judge();
   }
 
@@ -103,6 +125,14 @@ export class ApprovalStore {
     return this.writer.submit(GATE_LANE, async (tx) => {
       const rows = await readCounts(tx);
       const keys = await recentKeys(tx, since);
+      // Changes earlier in this batch are not written yet, but their effects on the copy run before this one's.
+      if (tx.gathering) {
+        const unwritten = batchScratch(tx, COUNTED_IN_BATCH, () => new Map<string, number>());
+        const counts = new Map(rows);
+        for (const [scope, delta] of unwritten) counts.set(scope, (counts.get(scope) ?? 0) + delta);
+        rows.splice(0, rows.length, ...counts);
+      }
+      for (const parked of batchScratch(tx, PARKED_IN_BATCH, () => new Map<string, ApprovalRequest>()).values()) keys.push([parked.callKey, Date.parse(parked.receivedAt)]);
       tx.afterCommit(() => this.counts.replace(rows, keys));
     });
   }
@@ -187,11 +217,8 @@ export class ApprovalStore {
    */
   async arrive(request: ApprovalRequest, limits: FloodLimits, holder: string, since: string): Promise<Arrival> {
     return this.writer.submit(scopeOf(request.requester), async (tx) => {
-      const { rows } = await tx.query<{ data: ApprovalRequest }>(
-        `SELECT data FROM hitl_requests WHERE call_key = $1 AND received_at >= $2 AND status IN ('pending', 'approved', 'rejected') ORDER BY received_at DESC`,
-        [request.callKey, since],
-      );
-      const known = rows.map((r) => r.data);
+      const parkedInBatch = batchScratch(tx, PARKED_IN_BATCH, () => new Map<string, ApprovalRequest>());
+      const known = parkedInBatch.has(request.callKey) ? [parkedInBatch.get(request.callKey)!] : await this.knownCalls(tx, request.callKey, since);
       const now = new Date();
       const pending = known.find((r) => r.status === 'pending');
       if (pending) {
@@ -212,20 +239,53 @@ export class ApprovalStore {
         tx.audit({ event: 'grant_used', requestId: latest.id, actor: request.requester, detail: { approvedBy: latest.decidedBy }, traceparent: traceOf(request) });
         return { kind: 'grant_used', request: latest };
       }
-      // The store's counts are the authority: another replica may have parked calls meanwhile.
-      const counts = new Map(await readCounts(tx, [EVERYONE, scopeOf(request.requester)]));
-      const flooded = floodProblem((scope) => counts.get(scope) ?? 0, request.requester, limits);
+      const count = await this.authoritativeCounts(tx, request.requester);
+      const flooded = floodProblem(count, request.requester, limits);
       if (flooded) return { kind: 'flooded', reason: flooded };
-      await insert(tx, request, holder);
+      // A copy: a call joining it later in the batch counts itself in, and the batch may be run again.
+      const parked = { ...request };
+      await insert(tx, parked, holder);
+      parkedInBatch.set(request.callKey, parked);
       await this.countPending(tx, request.requester, +1);
       tx.afterCommit(() => this.counts.sawKey(request.callKey, Date.parse(request.receivedAt)));
       return { kind: 'parked', request };
     });
   }
 
+  /**
+   * The requests an arriving call could join or be answered by, newest first. On the embedded
+   * engine this process is the store's only writer, so once its copy of the call keys is read a
+   * key it has not seen has no request, and the lookup is skipped.
+   */
+  private async knownCalls(tx: BatchSession, callKey: string, since: string): Promise<ApprovalRequest[]> {
+    if (this.soleWriter && this.counts.keysRead && !this.counts.knows(callKey, Date.parse(since))) return [];
+    // Read in a batch of their own, after this one: not awaited here, where it would wait for itself.
+    if (this.soleWriter && !this.counts.keysRead) void this.refreshCounts(since).catch(() => {});
+    const { rows } = await tx.query<{ data: ApprovalRequest }>(
+      `SELECT data FROM hitl_requests WHERE call_key = $1 AND received_at >= $2 AND status IN ('pending', 'approved', 'rejected') ORDER BY received_at DESC`,
+      [callKey, since],
+    );
+    return rows.map((r) => r.data);
+  }
+
+  /**
+   * How many requests wait, as the flood limits must judge them: the store's counts, which
+   * another replica may have changed meanwhile, or on the embedded engine this process's exact
+   * copy; with the changes of this batch not yet written added either way.
+   */
+  private async authoritativeCounts(tx: BatchSession, requester: string | null): Promise<(scope: string) => number> {
+    const unwritten = batchScratch(tx, COUNTED_IN_BATCH, () => new Map<string, number>());
+    const inBatch = (scope: string) => (tx.gathering ? (unwritten.get(scope) ?? 0) : 0);
+    if (this.soleWriter) return (scope) => this.counts.count(scope) + (unwritten.get(scope) ?? 0);
+    const stored = new Map(await readCounts(tx, [EVERYONE, scopeOf(requester)]));
+    return (scope) => (stored.get(scope) ?? 0) + inBatch(scope);
+  }
+
   /** Keeps the store's counts and, once committed, this process's copy. */
   private async countPending(tx: BatchSession, requester: string | null, delta: 1 | -1): Promise<void> {
-    await countPending(tx, requester, delta);
+    const unwritten = batchScratch(tx, COUNTED_IN_BATCH, () => new Map<string, number>());
+    for (const scope of [EVERYONE, scopeOf(requester)]) unwritten.set(scope, (unwritten.get(scope) ?? 0) + delta);
+    await tx.gather(ADD_TO_COUNTS, { requester, delta });
     tx.afterCommit(() => this.counts.add(requester, delta));
   }
 
@@ -302,7 +362,10 @@ export class ApprovalStore {
         request.grant = { until: new Date(Date.parse(now) + request.grantTtlSeconds * 1000).toISOString(), usedAt: null };
       }
       await save(tx, request);
-      if (request.status !== 'pending') await this.countPending(tx, request.requester, -1);
+      if (request.status !== 'pending') {
+        await this.countPending(tx, request.requester, -1);
+        this.noteEnded(tx, request);
+      }
       tx.audit({
         event: approved ? (enough ? 'approved' : 'approval_recorded') : 'rejected',
         requestId: id,
@@ -325,6 +388,7 @@ export class ApprovalStore {
       settle(request, status, null, reason, new Date().toISOString());
       await save(tx, request);
       await this.countPending(tx, request.requester, -1);
+      this.noteEnded(tx, request);
       tx.audit({ event: status, requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
       notify(tx, { type: status, id });
       return true;
@@ -338,6 +402,16 @@ export class ApprovalStore {
 
   get(id: string): Promise<ApprovalRequest | null> {
     return load(this.sql, id, false);
+  }
+
+  /** The request as this process ended it, if it did so in one of its last two batches; read it with `get` otherwise. */
+  endedHere(id: string): ApprovalRequest | undefined {
+    return this.endedLastBatch.get(id) ?? this.endedBefore.get(id);
+  }
+
+  /** `request`: read in this attempt at the batch and changed by nothing after it, so kept as it is. */
+  private noteEnded(tx: BatchSession, request: ApprovalRequest): void {
+    tx.afterCommit(() => this.endedLastBatch.set(request.id, request));
   }
 
   async pending(): Promise<ApprovalRequest[]> {
@@ -466,14 +540,46 @@ async function readCounts(tx: SqlSession, scopes?: string[]): Promise<[string, n
   return rows.map((r) => [r.scope, r.n]);
 }
 
-/** Runs inside a batch, which holds AUDIT_LOCK, as for every other change to the queue. */
-async function countPending(tx: SqlSession, requester: string | null, delta: 1 | -1): Promise<void> {
-  await tx.query(
-    `INSERT INTO hitl_pending_counts (scope, n) VALUES ($1, $3), ($2, $3)
-       ON CONFLICT (scope) DO UPDATE SET n = hitl_pending_counts.n + EXCLUDED.n`,
-    [EVERYONE, scopeOf(requester), delta],
-  );
+/** What a batch's units keep in its scratch: the calls they parked, by call key, and the counts they changed, by scope. */
+const PARKED_IN_BATCH = Symbol('parked in this batch');
+const COUNTED_IN_BATCH = Symbol('counted in this batch');
+
+function batchScratch<T>(tx: BatchSession, key: symbol, create: () => T): T {
+  if (!tx.scratch.has(key)) tx.scratch.set(key, create());
+  return tx.scratch.get(key) as T;
 }
+
+/** The batch's changes to the counts, summed per scope into one statement. Runs inside a batch, which holds AUDIT_LOCK. */
+const ADD_TO_COUNTS: Gathered<{ requester: string | null; delta: number }> = {
+  async run(tx, rows) {
+    const sums = new Map<string, number>();
+    for (const { requester, delta } of rows) for (const scope of [EVERYONE, scopeOf(requester)]) sums.set(scope, (sums.get(scope) ?? 0) + delta);
+    await tx.query(
+      `INSERT INTO hitl_pending_counts (scope, n) SELECT * FROM unnest($1::text[], $2::int[])
+         ON CONFLICT (scope) DO UPDATE SET n = hitl_pending_counts.n + EXCLUDED.n`,
+      [[...sums.keys()], [...sums.values()]],
+    );
+  },
+};
+
+/** The batch's new requests in one statement; each is written as it is once the batch's last unit has run. */
+const INSERT_REQUESTS: Gathered<{ request: ApprovalRequest; holder: string }> = {
+  async run(tx, rows) {
+    await tx.query(
+      `INSERT INTO hitl_requests (id, status, requester, received_at, data, holder, call_key)
+         SELECT id, 'pending', requester, received_at, data, holder, call_key
+           FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::text[]) AS r(id, requester, received_at, data, holder, call_key)`,
+      [
+        rows.map((r) => r.request.id),
+        rows.map((r) => r.request.requester),
+        rows.map((r) => r.request.receivedAt),
+        rows.map((r) => JSON.stringify(r.request)),
+        rows.map((r) => r.holder),
+        rows.map((r) => r.request.callKey),
+      ],
+    );
+  },
+};
 
 /** A request's trace for its audit entries; none is left out of the entry rather than written as null. */
 const traceOf = (request: ApprovalRequest): string | undefined => request.traceparent ?? undefined;
@@ -483,14 +589,7 @@ function notify(tx: BatchSession, change: QueueChange): void {
 }
 
 async function insert(tx: BatchSession, request: ApprovalRequest, holder: string): Promise<void> {
-  await tx.query(`INSERT INTO hitl_requests (id, status, requester, received_at, data, holder, call_key) VALUES ($1, 'pending', $2, $3, $4, $5, $6)`, [
-    request.id,
-    request.requester,
-    request.receivedAt,
-    JSON.stringify(request),
-    holder,
-    request.callKey,
-  ]);
+  await tx.gather(INSERT_REQUESTS, { request, holder });
   notify(tx, { type: 'parked', id: request.id });
   tx.audit({
     event: 'parked',

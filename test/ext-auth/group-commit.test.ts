@@ -103,6 +103,27 @@ for (const engine of ['embedded', 'postgres'] as const) {
     }
   });
 
+  it('within one batch, an identical call joins the call parked before it, and the flood limit counts the calls parked before it', async () => {
+    const { store, batches, close } = await openStore(engine);
+    try {
+      const first = request('ann', { version: 'v1' });
+      const same = { ...request('ann', { version: 'v1' }), callKey: first.callKey };
+      const more = ['v2', 'v3'].map((version) => request('ann', { version }));
+      const outcomes = await Promise.all([first, same, ...more].map((r) => store.arrive(r, { perRequester: 2, overall: 1000 }, 'replica-1', since())));
+      assert.equal(batches, [4]);
+      assert.equal(outcomes.map((o) => o.kind), ['parked', 'joined', 'parked', 'flooded']);
+      const pending = await store.pending();
+      assert.equal(Object.fromEntries(pending.map((r) => [r.id, r.waiting])), { [first.id]: 2, [more[0].id]: 1 });
+      // What the flood limits read next time agrees with what was written.
+      const fourth = await store.arrive(request('ann', { version: 'v4' }), { perRequester: 3, overall: 1000 }, 'replica-1', since());
+      assert.is(fourth.kind, 'parked');
+      const fifth = await store.arrive(request('ann', { version: 'v5' }), { perRequester: 3, overall: 1000 }, 'replica-1', since());
+      assert.is(fifth.kind, 'flooded');
+    } finally {
+      await close();
+    }
+  });
+
   it('a crowded lane takes turns with the others: one requester\'s backlog does not hold back another', async () => {
     const { sql, close } = await openStore(engine);
     try {

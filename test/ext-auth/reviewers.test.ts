@@ -110,7 +110,7 @@ test('a listed bearer token names its reviewer; no token, an unknown one or anot
   const whoami = adminApp({ tokensFile: tokensFile([entry('alice'), entry('bob', { groups: ['dba'] })]) });
   assert.equal(await whoami(bearer('token-bob')), { status: 200, body: { name: 'bob', groups: ['dba'] }, challenge: null });
   assert.equal((await whoami({ authorization: 'bearer   token-alice' })).body, { name: 'alice', groups: ['platform'] });
-  for (const headers of [{}, bearer('token-mallory'), { authorization: 'Basic token-alice' }, { authorization: 'Bearer token-alice extra' }, { authorization: 'Bearer' }]) {
+  for (const headers of [{}, bearer('token-mallory'), { authorization: 'Basic token-alice' }, { authorization: 'NotBearer token-alice' }, { authorization: 'Bearer token-alice extra' }, { authorization: 'Bearer' }]) {
     assert.equal(await whoami(headers), { status: 401, body: { error: 'a reviewer credential is required' }, challenge: 'Bearer realm="hitl"' }, JSON.stringify(headers));
   }
 });
@@ -180,6 +180,19 @@ test('a tokens file changed on disk is read again: a removed token stops working
   replace(JSON.stringify([entry('alice'), entry('bob')]));
   assert.is((await whoami(bearer('token-bob'))).status, 200, 'fixed file');
   assert.is(changes.length, 4);
+});
+
+test('a tokens file is read again when it changes even with nobody listening for the change', async () => {
+  const path = tokensFile([entry('alice'), entry('bob')]);
+  const whoami = adminApp({ tokensFile: path });
+  assert.is((await whoami(bearer('token-bob'))).status, 200);
+  writeFileSync(`${path}.next`, JSON.stringify([entry('alice')]));
+  renameSync(`${path}.next`, path);
+  assert.is((await whoami(bearer('token-bob'))).status, 401);
+  assert.is((await whoami(bearer('token-alice'))).status, 200);
+  writeFileSync(`${path}.next`, 'not json');
+  renameSync(`${path}.next`, path);
+  assert.is((await whoami(bearer('token-alice'))).status, 401);
 });
 
 test.after(() => dir.remove());

@@ -156,11 +156,41 @@ it('an unknown version is refused, naming the valid ones, before anything runs',
 });
 
 it('the state shows the newest fifty audit rows, newest first', async (ctx) => {
-  for (let i = 0; i < 51; i++) await ctx.db.migrate(i % 2 ? 'v2' : 'v3', {});
+  await ctx.sql.query(`INSERT INTO audit_log (tool, args, outcome) SELECT 'query', '{}', '{}' FROM generate_series(1, 51)`);
   const { audit } = await ctx.db.state();
   assert.is(audit.length, 50);
   assert.is(audit[0].id, 51);
   assert.is(audit[49].id, 2);
+});
+
+it('the database itself refuses a second audit row under one approval, whatever got past the look before it', async (ctx) => {
+  await ctx.db.truncate('orders', approved);
+  for (const column of ['approval_id', 'user_approval_id']) {
+    const id = column === 'approval_id' ? 'approval-1' : 'user-approval-1';
+    await ctx.sql.query(`INSERT INTO audit_log (tool, args, outcome, ${column}) VALUES ('truncate_table', '{}', '{}', $1)`, [id]).then(
+      () => assert.unreachable(`a second row under ${column} ${id} was stored`),
+      (err: Error) => assert.match(err.message, /duplicate key value violates unique constraint/),
+    );
+  }
+});
+
+it('a database without a recorded version says so: none', async (ctx) => {
+  await ctx.sql.query('DELETE FROM schema_migrations');
+  assert.is(await ctx.db.schemaVersion(), 'none');
+  assert.is((await ctx.db.query('SELECT 1 AS one')).schema_version, 'none');
+  await ctx.sql.query('DROP TABLE schema_migrations');
+  assert.is(await ctx.db.schemaVersion(), 'none');
+  assert.is((await ctx.db.plan('v1')).from, 'none');
+});
+
+it('a migration the database refuses is rolled back whole, says so, and leaves no audit row', async (ctx) => {
+  await ctx.sql.query('ALTER TABLE orders ADD COLUMN currency text');
+  await refused(ctx.db.migrate('v4', approved), /^migration to v4 failed and was rolled back: .*"currency" .*already exists/);
+  const state = await ctx.db.state();
+  assert.is(state.schema_version, 'v2');
+  assert.equal(state.audit, []);
+  await ctx.db.truncate('orders', approved);
+  assert.is((await ctx.db.state()).audit.length, 1, 'the approval was not used up by the failed migration');
 });
 
 it.run();
