@@ -69,6 +69,17 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
 
+/**
+ * CPU time the process has used, in ms: what a call costs the gate whatever else the machine
+ * runs, where wall-clock times stretch with the machine's load.
+ */
+function cpuMs(pid: number): number {
+  // Fields after the command name, which is in parentheses: utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** Transactions the store's writer committed so far, and the changes they held. */
 async function batches(url: string): Promise<{ count: number; changes: number }> {
   const metrics = await (await resent(() => fetch(`${url}/metrics`))).text();
@@ -98,6 +109,7 @@ export async function run(): Promise<BenchSection> {
   const { url, grpcPort: port } = (await server.waitForLog((l) => l.msg === 'ext-auth listening')) as { url: string; grpcPort: number };
   const client = startClient();
   const reviewer = admin(url, 'bob');
+  const pid = server.child.pid!;
 
   /** Parks `count` calls of distinct requesters; seconds until all are held, and until all are approved and returned. */
   const parkAndApprove = async (tag: string, count: number, beforeApproving?: () => void) => {
@@ -105,9 +117,11 @@ export async function run(): Promise<BenchSection> {
     client.send({ op: 'calls', port, tag, count });
     const allAnswered = client.answered(tag, count);
     const before = await batches(url);
+    const cpuBefore = cpuMs(pid);
     const started = (await sent).at;
     await heldAtLeast(url, count);
     const parkSeconds = (monotonicMs() - started) / 1000;
+    const cpuParked = cpuMs(pid);
     const after = await batches(url);
     const parkBatch = (after.changes - before.changes) / Math.max(1, after.count - before.count);
     beforeApproving?.();
@@ -119,17 +133,20 @@ export async function run(): Promise<BenchSection> {
       if (res.status !== 204) throw new Error(`decision refused: ${res.status}`);
     });
     const approveSeconds = ((await allAnswered) - approving) / 1000;
+    const cpuApproved = cpuMs(pid);
     const approved = await batches(url);
     const approveBatch = (approved.changes - after.changes) / Math.max(1, approved.count - after.count);
-    return { parkSeconds, approveSeconds, parkBatch, approveBatch };
+    return { parkSeconds, approveSeconds, parkBatch, approveBatch, parkCpu: (cpuParked - cpuBefore) / count, approveCpu: (cpuApproved - cpuParked) / count };
   };
 
   // Warm-up: the embedded engine grows to its working size; the idle baseline is taken after.
   await parkAndApprove('warm', 500);
 
   const passed = client.next<{ op: 'passed'; seconds: number }>((r) => r.op === 'passed');
+  const cpuBeforePass = cpuMs(pid);
   client.send({ op: 'pass', port, total: COMPARED, concurrency: COMPARED });
   const passSeconds = (await passed).seconds;
+  const passCpu = (cpuMs(pid) - cpuBeforePass) / COMPARED;
   const compared = await parkAndApprove('compared', COMPARED);
 
   const idle = rssMiB(server.child.pid!);
@@ -160,9 +177,15 @@ export async function run(): Promise<BenchSection> {
   };
   const alone = await parkDelay('alone', 'ann');
   const refused = client.answered('flood', FLOOD - PER_REQUESTER, 'flood_denied');
+  const floodSent = client.next<{ op: 'sent'; at: number }>((r) => r.op === 'sent' && r.tag === 'flood');
+  const cpuBeforeFlood = cpuMs(pid);
   client.send({ op: 'calls', port, tag: 'flood', count: FLOOD, requester: 'mallory' });
   const duringFlood = await parkDelay('after-flood', 'ben');
-  await refused;
+  // The other call queues behind the flood in the connection and the server's input: reading and
+  // answering 2,000 Checks has a floor, the same as passing them.
+  const refusalSeconds = ((await refused) - (await floodSent).at) / 1000;
+  // Includes the twenty calls of the flood that park and the other requester's.
+  const floodCpu = (cpuMs(pid) - cpuBeforeFlood) / FLOOD;
 
   client.stop();
   await server.stop();
@@ -178,9 +201,12 @@ export async function run(): Promise<BenchSection> {
     `| ${n(COMPARED)} calls parked at once | ${compared.parkSeconds.toFixed(2)} s | ${n(COMPARED)} pass-through Checks at once: ${passSeconds.toFixed(2)} s (${(compared.parkSeconds / passSeconds).toFixed(1)}×) |`,
     `| ${n(PARKS)} calls parked at once | ${many.parkSeconds.toFixed(1)} s (${n(Math.round(PARKS / many.parkSeconds))} parks/s) | ${n(COMPARED)} parked: ${compared.parkSeconds.toFixed(2)} s |`,
     `| approving ${n(PARKS)} (16 reviewer requests in flight) until every held call returned | ${many.approveSeconds.toFixed(1)} s | ${n(COMPARED)}: ${compared.approveSeconds.toFixed(1)} s |`,
+    `| server CPU per call: parking, approving (${n(PARKS)}) | ${ms(many.parkCpu)}, ${ms(many.approveCpu)} | a pass-through Check: ${ms(passCpu)}; ${n(COMPARED)} parked: ${ms(compared.parkCpu)}, ${ms(compared.approveCpu)} |`,
+    `| server CPU per call of the ${n(FLOOD)}-call flood | ${ms(floodCpu)} | a pass-through Check: ${ms(passCpu)} |`,
     `| changes per transaction of the store's writer, parking and approving ${n(PARKS)} | ${many.parkBatch.toFixed(1)} and ${many.approveBatch.toFixed(1)} | ${n(COMPARED)}: ${compared.parkBatch.toFixed(1)} and ${compared.approveBatch.toFixed(1)} |`,
     `| decision → held Check returns (${RELEASES} calls, one at a time) | p50 ${ms(release.p50)}, p99 ${ms(release.p99)} | |`,
     `| memory per parked call | ${perCallKiB.toFixed(1)} KiB (${idle.toFixed(0)} → ${full.toFixed(0)} MiB resident for ${n(PARKS)}) | idle after a warm-up of 500 |`,
+    `| the flood's ${n(FLOOD - PER_REQUESTER)} refusals, from sending the flood until the last is answered | ${refusalSeconds.toFixed(2)} s | ${n(COMPARED)} pass-through Checks at once: ${passSeconds.toFixed(2)} s |`,
     `| one requester floods ${n(FLOOD)} calls (${PER_REQUESTER} park, ${n(FLOOD - PER_REQUESTER)} refused); another requester's call is parked after | ${ms(duringFlood)} | the same call with no flood: ${ms(alone)} (${(duringFlood / alone).toFixed(1)}×) |`,
   ].join('\n');
   return {

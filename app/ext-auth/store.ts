@@ -98,14 +98,17 @@ export class ApprovalStore {
 
   /**
    * Why `request` would be refused by the flood limits, judged on this process's copy of the
-   * counts (read again from the store when it may be stale); null when the store must decide:
-   * within the limits, or identical to a call of `since` or later it may join. Costs no write.
+   * counts; null when the store must decide: within the limits, or identical to a call of
+   * `since` or later it may join. Costs no write, and no read unless another process may have
+   * changed the counts since the copy was read (PostgreSQL, shared by replicas): on the
+   * embedded store, once the call keys are read, the copy is exact.
    */
   async floodRefusal(request: ApprovalRequest, limits: FloodLimits, since: string): Promise<string | null> {
     const sinceMs = Date.parse(since);
     const judge = () => (this.counts.knows(request.callKey, sinceMs) ? null : this.counts.problem(request.requester, limits));
     if (!judge()) return null;
-    if (this.counts.staleAfter(COUNTS_FRESH_MS)) await this.refreshCounts(since);
+    const exact = this.soleWriter && this.counts.keysRead;
+    if (!exact && this.counts.staleAfter(COUNTS_FRESH_MS)) await this.refreshCounts(since);
     return judge();
   }
 
@@ -406,9 +409,9 @@ export class ApprovalStore {
     return this.endedLastBatch.get(id) ?? this.endedBefore.get(id);
   }
 
+  /** `request`: read in this attempt at the batch and changed by nothing after it, so kept as it is. */
   private noteEnded(tx: BatchSession, request: ApprovalRequest): void {
-    const ended = structuredClone(request);
-    tx.afterCommit(() => this.endedLastBatch.set(ended.id, ended));
+    tx.afterCommit(() => this.endedLastBatch.set(request.id, request));
   }
 
   async pending(): Promise<ApprovalRequest[]> {
