@@ -23,7 +23,7 @@ export const CORE = {
   'app/agent/graph.ts': ['agent/graph'],
   'app/mcp/db/orders.ts': ['mcp/orders', 'mcp/tools'],
   'app/gateway/proxy.ts': ['gateway/(agentgateway-semantics|end-to-end|canonical-path)'],
-  'app/ext-auth/admin.ts': ['ext-auth/gate'],
+  'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/gate'],
   'app/ext-auth/store.ts': ['ext-auth/(gate|identical-calls|restart)'],
   'app/ext-auth/gate.ts': ['ext-auth/(gate|identical-calls|redaction)'],
   'app/ui/server.tsx': ['ui/'],

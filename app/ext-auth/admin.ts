@@ -149,6 +149,7 @@ function withDeferral(request: ApprovalRequest): ApprovalRequest & { deferral?: 
 }
 
 function clampInt(raw: string | undefined, fallback: number, min: number, max: number): number {
-  const n = raw === undefined ? fallback : Number.parseInt(raw, 10);
+  // An absent value parses as "undefined", not a number, so it takes the fallback like any other.
+  const n = Number.parseInt(String(raw), 10);
   return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
 }
