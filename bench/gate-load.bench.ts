@@ -12,6 +12,7 @@ import { admin, writeTokensFile } from '../test/helpers/ext-auth.js';
 import { BINARY, startBinary } from '../test/helpers/process.js';
 import { tempDir } from '../test/helpers/temp.js';
 import { monotonicMs, type ClientCommand, type ClientReport } from './check-client.js';
+import { resent } from './resent.js';
 import { drive, ms, summarise } from './stats.js';
 import type { BenchSection } from './run.js';
 
@@ -50,19 +51,6 @@ function startClient() {
     },
     stop: () => child.disconnect(),
   };
-}
-
-/**
- * An HTTP request sent again once when the connection was reset: a kept-alive connection the
- * server closes as it is reused is a property of the client pool, not of the gate.
- */
-async function resent(request: () => Promise<Response>): Promise<Response> {
-  try {
-    return await request();
-  } catch (err) {
-    if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw err;
-    return request();
-  }
 }
 
 function rssMiB(pid: number): number {

@@ -49,7 +49,8 @@ export class DecisionAudit {
     });
     await this.sql.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-      const tip = await tx.query<{ seq: number; hash: string }>(`SELECT seq::int AS seq, hash FROM agent_audit ORDER BY seq DESC LIMIT 1`);
+      // Ordered by the table's column: ordering by the `seq::int` output column sorts the whole chain instead of reading one index entry.
+      const tip = await tx.query<{ seq: number; hash: string }>(`SELECT seq::int AS seq, hash FROM agent_audit ORDER BY agent_audit.seq DESC LIMIT 1`);
       let prevHash = tip.rows[0]?.hash ?? GENESIS;
       let seq = tip.rows[0]?.seq ?? 0;
       for (const fields of entries) {
@@ -63,7 +64,7 @@ export class DecisionAudit {
 
   async chain(): Promise<ChainedEntry[]> {
     const { rows } = await this.sql.query<{ seq: number; entry: string; prev_hash: string; hash: string }>(
-      `SELECT seq::int AS seq, entry, prev_hash, hash FROM agent_audit ORDER BY seq`,
+      `SELECT seq::int AS seq, entry, prev_hash, hash FROM agent_audit ORDER BY agent_audit.seq`,
     );
     return rows.map((r) => ({ seq: r.seq, entry: r.entry, prevHash: r.prev_hash, hash: r.hash }));
   }

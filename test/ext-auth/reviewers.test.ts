@@ -78,6 +78,7 @@ test('an entry without a name, groups of strings or a 64-hex-digit sha256 is ref
     { ...entry('x'), groups: ['platform', 7] },
     { name: 'x', groups: [] },
     { ...entry('x'), sha256: 42 },
+    { ...entry('x'), sha256: [tokenSha256Hex('x')] },
     { ...entry('x'), sha256: tokenSha256Hex('x').slice(1) },
     { ...entry('x'), sha256: `${tokenSha256Hex('x')}0` },
     { ...entry('x'), sha256: `g${tokenSha256Hex('x').slice(1)}` },
@@ -89,7 +90,7 @@ test('an entry without a name, groups of strings or a 64-hex-digit sha256 is ref
 
 test('a Slack id must look like one: U or W and 2 to 30 capitals or digits', () => {
   for (const slack of ['U12', 'W012AB3CD', `U${'1'.repeat(30)}`]) assert.is(loadTokens(tokensFile([entry('alice', { slack })]))[0].slack, slack);
-  for (const slack of ['U1', 'u012AB3CD', 'X012AB3CD', 'U012ab3cd', `U${'1'.repeat(31)}`, ` U012AB3CD`, 'U012AB3CD ']) {
+  for (const slack of [['U012AB3CD'], 'U1', 'u012AB3CD', 'X012AB3CD', 'U012ab3cd', `U${'1'.repeat(31)}`, ` U012AB3CD`, 'U012AB3CD ']) {
     refused([entry('alice', { slack })], /entry 0 of .*: "slack" must be a Slack user id such as U012AB3CD/);
   }
 });

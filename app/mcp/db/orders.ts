@@ -170,10 +170,11 @@ export class OrdersDatabase {
       const { rows } = await this.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
       row_counts[table] = rows[0].n;
     }
+    // Ordered by the table's column, so the primary key serves it; the `id::int` output column would need a sort of every row.
     const { rows } = await this.sql.query<AuditRow>(
       `SELECT id::int AS id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, tool, args, outcome,
               requested_by, approval_id, approved_by, user_approval_id, user_approved_by, traceparent
-         FROM audit_log ORDER BY id DESC LIMIT $1`,
+         FROM audit_log ORDER BY audit_log.id DESC LIMIT $1`,
       [AUDIT_ROWS_SHOWN],
     );
     return { schema_version: await this.schemaVersion(), row_counts, audit: rows };
