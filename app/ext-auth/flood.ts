@@ -35,14 +35,14 @@ export class PendingCounts {
   private counts = new Map<string, number>();
   /** Call key → when its latest request was received (ms). */
   private keys = new Map<string, number>();
-  /** When the copy was last read whole from the store. */
-  private readAt = 0;
+  /** Whether the call keys have been read whole from the store. */
+  private keysLoaded = false;
 
-  /** `keys` null: not read yet, so the copy counts as stale until they are. */
+  /** `keys` null: not read yet, so a key the copy does not know is not taken for a new call until they are. */
   replace(rows: Iterable<[scope: string, n: number]>, keys: Iterable<[key: string, receivedAt: number]> | null): void {
     this.counts = new Map(rows);
     this.keys = new Map(keys ?? []);
-    this.readAt = keys ? Date.now() : 0;
+    this.keysLoaded = keys !== null;
   }
 
   /** A request with this call key was parked at `receivedAt`. */
@@ -57,7 +57,7 @@ export class PendingCounts {
 
   /** Whether the call keys have been read from the store, so that an unknown key is a new call. */
   get keysRead(): boolean {
-    return this.readAt > 0;
+    return this.keysLoaded;
   }
 
   count(scope: string): number {
@@ -70,11 +70,6 @@ export class PendingCounts {
 
   problem(requester: string | null, limits: FloodLimits): string | null {
     return floodProblem((scope) => this.count(scope), requester, limits);
-  }
-
-  /** Another replica may have ended requests since: a refusal older than this reads the store again. */
-  staleAfter(ms: number): boolean {
-    return Date.now() - this.readAt > ms;
   }
 }
 

@@ -41,8 +41,6 @@ const AUDIT_LOCK = 72_410_002;
 const CHANGES = 'hitl_changes';
 /** 2 added hitl_pending_counts; 3 added call_key. */
 const SCHEMA_VERSION = 3;
-/** How old the in-memory counts may be before a refusal reads them again from the store (other replicas end requests too). */
-const COUNTS_FRESH_MS = 1000;
 
 /** Most changes committed in one transaction. */
 const MAX_BATCH = 256;
@@ -99,16 +97,17 @@ export class ApprovalStore {
   /**
    * Why `request` would be refused by the flood limits, judged on this process's copy of the
    * counts; null when the store must decide: within the limits, or identical to a call of
-   * `since` or later it may join. Costs no write, and no read unless another process may have
-   * changed the counts since the copy was read (PostgreSQL, shared by replicas): on the
-   * embedded store, once the call keys are read, the copy is exact.
+   * `since` or later it may join. Costs no write. On the embedded store, once the call keys are
+   * read, the copy is exact and a refusal reads nothing. Shared by replicas (PostgreSQL), the
+   * copy over-counts the requests other replicas ended since it was read, however recently: a
+   * refusal there is confirmed by a read of the store, one read shared by the refusals that
+   * arrive while it runs.
    */
   async floodRefusal(request: ApprovalRequest, limits: FloodLimits, since: string): Promise<string | null> {
     const sinceMs = Date.parse(since);
     const judge = () => (this.counts.knows(request.callKey, sinceMs) ? null : this.counts.problem(request.requester, limits));
     if (!judge()) return null;
-    const exact = this.soleWriter && this.counts.keysRead;
-    if (!exact && this.counts.staleAfter(COUNTS_FRESH_MS)) await this.refreshCounts(since);
+    if (!(this.soleWriter && this.counts.keysRead)) await this.refreshCounts(since);
     return judge();
   }
 

@@ -138,3 +138,40 @@ it('a replica killed while holding calls: survivors record its calls abandoned; 
 });
 
 it.run();
+
+const limits = onPostgres(suite('flood limits across replicas'));
+
+limits('a requester whose calls another replica decides is never refused on a count that replica has already lowered', async () => {
+  const dir = tempDir('replicas-limits');
+  const db = await freshDatabase('hitl_replicas_limits');
+  const tokens = writeTokensFile(dir.path);
+  const replicas: Replica[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const process = startBinary([
+        'ext-auth', '--grpc-port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--database-url', db.url, '--tokens-file', tokens,
+        '--data-dir', join(dir.path, `unused-${i}`), '--max-pending-per-requester', '2', '--park-timeout', '2m',
+      ]);
+      const { url, grpcPort } = (await process.waitForLog((l) => l.msg === 'ext-auth listening')) as { url: string; grpcPort: number };
+      replicas.push({ process, url, client: grpcClient(grpcPort) });
+    }
+    const [holder, decider] = replicas;
+    // One call at a time, each held on one replica and approved on the other: never more than
+    // one waits, so with a limit of two every call must park, however fast they follow each other.
+    for (let i = 0; i < 8; i++) {
+      const call = holder.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: i }, i) })).result;
+      const [id] = await Promise.race([pendingIds(decider.url, 1), call.then((answer) => assert.unreachable(`call ${i} answered before it was decided: ${JSON.stringify(answer)}`))]) as string[];
+      assert.is((await admin(decider.url, 'bob').decide(id, true)).status, 204);
+      assert.is((await call).code, 0, `call ${i} approved`);
+    }
+  } finally {
+    for (const r of replicas) {
+      r.client.close();
+      await r.process.stop();
+    }
+    await db.drop();
+    dir.remove();
+  }
+});
+
+limits.run();
