@@ -29,7 +29,12 @@ async function measure(storage: string[], replicas: number): Promise<LatencySumm
   const seen = new Set<string>();
   for (let i = 0; i < CALLS; i++) {
     const call = holder.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: i }, i) }));
-    const { id } = (await holder.process.waitForLog((l) => l.msg === 'parked' && !seen.has(String(l.id)))) as { id: string };
+    // A call answered before it parks (refused, say) would otherwise leave the bench waiting for a park that never comes.
+    const answeredFirst = call.result.then((answer) => {
+      throw new Error(`call ${i} was answered without parking: ${answer.toolError?.text ?? `code ${answer.code}`}`);
+    });
+    const { id } = (await Promise.race([holder.process.waitForLog((l) => l.msg === 'parked' && !seen.has(String(l.id))), answeredFirst])) as { id: string };
+    answeredFirst.catch(() => {});
     seen.add(id);
     const started = performance.now();
     const decided = admin(decider.url, 'bob').decide(id, true);
