@@ -22,7 +22,7 @@ export const CORE = {
   'app/agent/a2a-server.ts': ['agent/(a2a|ownership)'],
   'app/agent/graph.ts': ['agent/graph'],
   'app/mcp/db/orders.ts': ['mcp/orders', 'mcp/tools'],
-  'app/gateway/proxy.ts': ['gateway/(agentgateway-semantics|end-to-end|canonical-path)'],
+  'app/gateway/proxy.ts': ['gateway/proxy', 'gateway/(agentgateway-semantics|end-to-end)'],
   'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/gate'],
   'app/ext-auth/store.ts': ['ext-auth/(gate|identical-calls|restart)'],
   'app/ext-auth/gate.ts': ['ext-auth/(gate|identical-calls|redaction)'],
