@@ -116,7 +116,7 @@ it.before(async (ctx) => {
     },
   });
   const log = pino({ level: 'warn' }, sink);
-  ctx.gateway = await listen(gatewayApp({ upstream: ctx.upstream.url, gates: ['/privileged'], maxBody: MAX_BODY, context: CONTEXT, extAuth: ctx.extAuth, log }), 0, '127.0.0.1');
+  ctx.gateway = await listen(gatewayApp({ upstream: ctx.upstream.url, gates: ['/privileged', '/ops'], maxBody: MAX_BODY, context: CONTEXT, extAuth: ctx.extAuth, log }), 0, '127.0.0.1');
   ctx.reset = () => {
     heldArrived = deferred();
     heldCancelled = deferred();
@@ -177,12 +177,11 @@ it('an open path is forwarded as sent (method, target, headers, body) with no Ch
   assert.is(ctx.received[0].headers['x-custom'], 'kept');
 });
 
-it('the prefix gates itself and every path under it, never a longer name or a path that merely holds it', async (ctx) => {
-  for (const target of ['/privileged', '/privileged/', '/privileged/mcp', '/privilegedx', '/public/privileged', '/privileged-mcp']) {
-    await send(ctx.gateway.url, target, { chunks: [call] });
-  }
-  assert.equal(ctx.checks.map((check) => check.path), ['/privileged', '/privileged/', '/privileged/mcp']);
-  assert.equal(ctx.received.map((r) => r.target), ['/privileged', '/privileged/', '/privileged/mcp', '/privilegedx', '/public/privileged', '/privileged-mcp']);
+it('each gated prefix gates itself and every path under it, never a longer name or a path that merely holds it', async (ctx) => {
+  const targets = ['/privileged', '/privileged/', '/privileged/mcp', '/ops/mcp', '/privilegedx', '/public/privileged', '/privileged-mcp', '/opsx'];
+  for (const target of targets) await send(ctx.gateway.url, target, { chunks: [call] });
+  assert.equal(ctx.checks.map((check) => check.path), ['/privileged', '/privileged/', '/privileged/mcp', '/ops/mcp']);
+  assert.equal(ctx.received.map((r) => r.target), targets);
 });
 
 it('the target is decided on and forwarded in its canonical form, the query as sent', async (ctx) => {
