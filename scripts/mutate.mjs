@@ -25,7 +25,7 @@ export const CORE = {
   'app/gateway/proxy.ts': ['gateway/(agentgateway-semantics|end-to-end|canonical-path)'],
   'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/gate'],
   'app/ext-auth/store.ts': ['ext-auth/(gate|identical-calls|restart)'],
-  'app/ext-auth/gate.ts': ['ext-auth/(gate|identical-calls|redaction)'],
+  'app/ext-auth/gate.ts': ['ext-auth/gate-in-process', 'ext-auth/(gate|identical-calls|redaction)\\.test'],
   'app/ui/server.tsx': ['ui/'],
 };
 
