@@ -65,6 +65,13 @@ it.after(async (ctx) => {
 
 /** A gate with the command's defaults (calls held as long as they wait), following the store's feed. */
 async function gateWith(ctx: Ctx, overrides: Partial<GateOptions> = {}): Promise<GateUnderTest> {
+  const under = gateNotStarted(ctx, overrides);
+  ctx.stops.push(await under.gate.start());
+  return under;
+}
+
+/** The same, hearing no change feed: as a gate whose feed is down. */
+function gateNotStarted(ctx: Ctx, overrides: Partial<GateOptions> = {}): GateUnderTest {
   const logs: Record<string, any>[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -90,7 +97,6 @@ async function gateWith(ctx: Ctx, overrides: Partial<GateOptions> = {}): Promise
     replica: 'replica-under-test',
     ...overrides,
   });
-  ctx.stops.push(await gate.start());
   return { gate, logs, metrics };
 }
 
@@ -347,6 +353,7 @@ it('the caller agent is the user agent when no agent name is sent, and unknown w
 
 it('an approval lets the call through with its id, approvers and trace, logged and counted', async (ctx) => {
   const under = await gateWith(ctx);
+  const started = Date.now();
   const { id, answer } = await park(under);
   assert.is(under.gate.parkedHere, 1);
   assert.equal(
@@ -359,8 +366,12 @@ it('an approval lets the call through with its id, approvers and trace, logged a
   assert.is(under.gate.parkedHere, 0);
   assert.equal(under.logs.filter((l) => l.msg === 'released').map((l) => [l.id, l.outcome, l.by, l.traceparent]), [[id, 'approved', 'bob', TRACE]]);
   assert.is(await decisions(under.metrics, 'approved'), 1);
-  const waited = (await under.metrics.timeToDecision.get()).values.find((v) => v.metricName === 'hitl_time_to_decision_seconds_count' && v.labels.outcome === 'approved');
-  assert.is(waited?.value, 1);
+  const observed = (await under.metrics.timeToDecision.get()).values.filter((v) => v.labels.outcome === 'approved');
+  const count = observed.find((v) => v.metricName === 'hitl_time_to_decision_seconds_count')?.value;
+  const seconds = observed.find((v) => v.metricName === 'hitl_time_to_decision_seconds_sum')?.value ?? -1;
+  assert.is(count, 1);
+  // From park to release, in seconds: within the time this case has run.
+  assert.ok(seconds >= 0 && seconds <= (Date.now() - started) / 1000, `${seconds} s`);
 });
 
 it('an approved call that came without a trace has any trace header a client sent removed, and logs no trace', async (ctx) => {
@@ -514,6 +525,7 @@ it('a call nobody decides is refused when its time runs out, and the request is 
 
 it('a hold that ends first answers "waiting", keeps the request queued, and still times it out on time', async (ctx) => {
   const under = await gateWith(ctx, { holdMs: 50, parkTimeoutMs: 1500, grantTtlMs: 60_000 });
+  const before = await auditSeq(ctx);
   const answer = await under.gate.check(check(), caller().signal);
   const refused = refusal(answer);
   const id = refused.details.requestId!;
@@ -521,6 +533,8 @@ it('a hold that ends first answers "waiting", keeps the request queued, and stil
   assert.equal([refused.kind, refused.reason], ['denied', 'waiting']);
   assert.equal(refused.details, { status: 'waiting', requestId: id, gate: 'platform', reviewers: [], reason: null, expiresAt: deferred.expiresAt, grantTtlSeconds: 60 });
   assert.equal([deferred.status, deferred.waiting, typeof deferred.callerStoppedAt], ['pending', 0, 'string']);
+  const entries = await auditAfter(ctx, before);
+  assert.equal(entries.filter((e) => e.requestId === id).map((e) => [e.event, e.detail.reason]).slice(1), [['deferred', 'the gate stopped holding the call']]);
   assert.equal(under.logs.filter((l) => l.msg === 'hold ended; the request stays queued').map((l) => [l.id, l.traceparent]), [[id, TRACE]]);
   assert.is(await decisions(under.metrics, 'deferred'), 1);
   assert.is(under.gate.parkedHere, 0);
@@ -609,6 +623,59 @@ it('a request gone from the store when its caller leaves is answered abandoned',
   leave();
   const refused = refusal(await answer);
   assert.equal([refused.details.status, refused.details.requestId, refused.reason], ['abandoned', id, 'the request is gone']);
+  await ctx.store.decide(id, BOB, false, 'cleanup');
+});
+
+it('a call whose time runs out just after a decision is answered with the decision, even with the change feed silent', async (ctx) => {
+  const deciding = Object.create(ctx.store) as ApprovalStore;
+  deciding.finish = async (id, status, reason) => {
+    await ctx.store.decide(id, BOB, true, 'in the last moment');
+    return ctx.store.finish(id, status, reason);
+  };
+  const deaf = gateNotStarted(ctx, { store: deciding, parkTimeoutMs: 100 });
+  const answer = await deaf.gate.check(check(), caller().signal);
+  assert.equal([answer.allowed, answer.allowed && answer.headers['x-hitl-approved-by']], [true, 'bob']);
+});
+
+it('a decision that cannot be read yet is logged, and the call stays held until one can be', async (ctx) => {
+  const under = await gateWith(ctx);
+  const body = toolCall({ version: 'v3', ticket: 'CHG-unreadable' });
+  const first = await park(under, check({ body }));
+  const failing = Object.create(ctx.store) as ApprovalStore;
+  let looked!: () => void;
+  const lookedUp = new Promise<void>((resolve) => (looked = resolve));
+  failing.get = async () => {
+    looked();
+    throw new Error('the store is unreachable');
+  };
+  const joining = await gateWith(ctx, { store: failing });
+  const second = await park(joining, check({ body }));
+  await lookedUp;
+  await new Promise((resolve) => setImmediate(resolve));
+  const warned = joining.logs.filter((l) => l.msg === 'could not read a decision yet; will retry on reconnect');
+  assert.equal(warned.map((l) => [l.level, l.id, l.err?.message]), [[40, first.id, 'the store is unreachable']]);
+  assert.is(joining.gate.parkedHere, 1);
+  second.leave();
+  assert.is(refusal(await second.answer).details.status, 'abandoned');
+  await under.gate.decide(first.id, BOB, false, 'cleanup');
+  await first.answer;
+});
+
+it('a deferred request that cannot be timed out when its time runs out is logged, for the sweep to end', async (ctx) => {
+  const failing = Object.create(ctx.store) as ApprovalStore;
+  let tried!: () => void;
+  const triedToFinish = new Promise<void>((resolve) => (tried = resolve));
+  failing.finish = async () => {
+    tried();
+    throw new Error('the store is unreachable');
+  };
+  const under = await gateWith(ctx, { store: failing, holdMs: 50, parkTimeoutMs: 300 });
+  const id = refusal(await under.gate.check(check(), caller().signal)).details.requestId!;
+  await triedToFinish;
+  await new Promise((resolve) => setImmediate(resolve));
+  const warned = under.logs.filter((l) => l.msg === 'could not time out a deferred request; the sweep will');
+  assert.equal(warned.map((l) => [l.level, l.id, l.err, l.traceparent]), [[40, id, 'the store is unreachable', TRACE]]);
+  assert.is((await read(ctx, id)).status, 'pending');
   await ctx.store.decide(id, BOB, false, 'cleanup');
 });
 
