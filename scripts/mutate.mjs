@@ -20,7 +20,7 @@ export const CORE = {
   'app/ui/session.ts': ['ui/session-sealer', 'ui/(sessions|csrf)'],
   'app/agent/approval-wire.ts': ['agent/approval-wire'],
   'app/agent/a2a-server.ts': ['agent/(a2a|ownership)'],
-  'app/agent/graph.ts': ['agent/graph'],
+  'app/agent/graph.ts': ['agent/graph-scripted', 'agent/graph\\.test'],
   'app/mcp/db/orders.ts': ['mcp/orders', 'mcp/tools'],
   'app/gateway/proxy.ts': ['gateway/(agentgateway-semantics|end-to-end|canonical-path)'],
   'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/gate'],
