@@ -118,8 +118,11 @@ export class ApprovalStore {
 
   private readCountsWhole(since: string): Promise<void> {
     return this.writer.submit(GATE_LANE, async (tx) => {
-      const rows = await readCounts(tx);
       const keys = await recentKeys(tx, since);
+      for (const parked of batchScratch(tx, PARKED_IN_BATCH, () => new Map<string, ApprovalRequest>()).values()) keys.push([parked.callKey, Date.parse(parked.receivedAt)]);
+      // The sole writer's counts are exact already: only the keys were missing.
+      if (this.soleWriter) return tx.afterCommit(() => this.counts.learnKeys(keys));
+      const rows = await readCounts(tx);
       // Changes earlier in this batch are not written yet, but their effects on the copy run before this one's.
       if (tx.gathering) {
         const unwritten = batchScratch(tx, COUNTED_IN_BATCH, () => new Map<string, number>());
@@ -127,7 +130,6 @@ export class ApprovalStore {
         for (const [scope, delta] of unwritten) counts.set(scope, (counts.get(scope) ?? 0) + delta);
         rows.splice(0, rows.length, ...counts);
       }
-      for (const parked of batchScratch(tx, PARKED_IN_BATCH, () => new Map<string, ApprovalRequest>()).values()) keys.push([parked.callKey, Date.parse(parked.receivedAt)]);
       tx.afterCommit(() => this.counts.replace(rows, keys));
     });
   }
@@ -278,11 +280,15 @@ export class ApprovalStore {
     return (scope) => (stored.get(scope) ?? 0) + inBatch(scope);
   }
 
-  /** Keeps the store's counts and, once committed, this process's copy. */
+  /**
+   * Keeps the store's counts and, once committed, this process's copy. The sole writer's copy
+   * is exact and the table is rebuilt at every start: nothing would read the table between, so
+   * the sole writer does not keep it.
+   */
   private async countPending(tx: BatchSession, requester: string | null, delta: 1 | -1): Promise<void> {
     const unwritten = batchScratch(tx, COUNTED_IN_BATCH, () => new Map<string, number>());
     for (const scope of [EVERYONE, scopeOf(requester)]) unwritten.set(scope, (unwritten.get(scope) ?? 0) + delta);
-    await tx.gather(ADD_TO_COUNTS, { requester, delta });
+    if (!this.soleWriter) await tx.gather(ADD_TO_COUNTS, { requester, delta });
     tx.afterCommit(() => this.counts.add(requester, delta));
   }
 
@@ -558,7 +564,8 @@ const UPDATE_REQUESTS: Gathered<{ id: string; status: Status; data: string; hold
  * The flood limits need how many requests wait, overall and per requester, at every park. A
  * count over the pending rows grows with the queue (parking the 6,000th call took almost three
  * times as long as the first), so the counts are kept in a table, changed in the transaction
- * that parks or ends a request, and rebuilt from the requests whenever a replica starts.
+ * that parks or ends a request, and rebuilt from the requests whenever a replica starts. (The
+ * embedded store's only writer keeps them in memory alone: see countPending.)
  */
 async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
   await tx.query(`CREATE TABLE IF NOT EXISTS hitl_pending_counts (scope text PRIMARY KEY, n int NOT NULL)`);
