@@ -39,8 +39,8 @@ export type { FloodLimits };
 const AUDIT_LOCK = 72_410_002;
 /** Every replica hears every queue change on this channel, delivered when its transaction commits. */
 const CHANGES = 'hitl_changes';
-/** 2 added hitl_pending_counts; 3 added call_key. */
-const SCHEMA_VERSION = 3;
+/** 2 added hitl_pending_counts; 3 added call_key; 4 added hitl_queue_counts. */
+const SCHEMA_VERSION = 4;
 
 /** Most changes committed in one transaction. */
 const MAX_BATCH = 256;
@@ -245,7 +245,7 @@ export class ApprovalStore {
       const parked = { ...request };
       await insert(tx, parked, holder);
       parkedInBatch.set(request.callKey, parked);
-      await this.countPending(tx, request.requester, +1);
+      await this.countPending(tx, request, +1);
       tx.afterCommit(() => this.counts.sawKey(request.callKey, Date.parse(request.receivedAt)));
       return { kind: 'parked', request };
     });
@@ -280,11 +280,12 @@ export class ApprovalStore {
     return (scope) => (stored.get(scope) ?? 0) + inBatch(scope);
   }
 
-  /** Keeps the store's counts and, once committed, this process's copy. */
-  private async countPending(tx: BatchSession, requester: string | null, delta: 1 | -1): Promise<void> {
+  /** Keeps the store's counts (per requester, per gate and tool) and, once committed, this process's copy. */
+  private async countPending(tx: BatchSession, request: ApprovalRequest, delta: 1 | -1): Promise<void> {
+    const { requester, gate, toolName: tool } = request;
     const unwritten = batchScratch(tx, COUNTED_IN_BATCH, () => new Map<string, number>());
     for (const scope of [EVERYONE, scopeOf(requester)]) unwritten.set(scope, (unwritten.get(scope) ?? 0) + delta);
-    await tx.gather(ADD_TO_COUNTS, { requester, delta });
+    await tx.gather(ADD_TO_COUNTS, { requester, gate, tool, delta });
     tx.afterCommit(() => this.counts.add(requester, delta));
   }
 
@@ -315,7 +316,7 @@ export class ApprovalStore {
       if (why === 'abandoned' && request.callerStoppedAt === null) {
         settle(request, 'abandoned', null, reason, now);
         await save(tx, request, null);
-        await this.countPending(tx, request.requester, -1);
+        await this.countPending(tx, request, -1);
         tx.audit({ event: 'abandoned', requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
         notify(tx, { type: 'abandoned', id });
         return request;
@@ -362,7 +363,7 @@ export class ApprovalStore {
       }
       await save(tx, request);
       if (request.status !== 'pending') {
-        await this.countPending(tx, request.requester, -1);
+        await this.countPending(tx, request, -1);
         this.noteEnded(tx, request);
       }
       tx.audit({
@@ -386,7 +387,7 @@ export class ApprovalStore {
       if (!request || request.status !== 'pending') return false;
       settle(request, status, null, reason, new Date().toISOString());
       await save(tx, request);
-      await this.countPending(tx, request.requester, -1);
+      await this.countPending(tx, request, -1);
       this.noteEnded(tx, request);
       tx.audit({ event: status, requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
       notify(tx, { type: status, id });
@@ -432,11 +433,20 @@ export class ApprovalStore {
     return rows.map((r) => r.data);
   }
 
-  /** How many requests wait, per gate and tool together. */
+  /** The ids of the pending requests, oldest first: all of them, or those up to and including `through`. */
+  async pendingIds(through?: QueuePosition): Promise<string[]> {
+    const { rows } = through
+      ? await this.sql.query<{ id: string }>(
+          `SELECT id FROM hitl_requests WHERE status = 'pending' AND (received_at, id) <= ($1::timestamptz, $2) ORDER BY received_at, id`,
+          [through.receivedAt, through.id],
+        )
+      : await this.sql.query<{ id: string }>(`SELECT id FROM hitl_requests WHERE status = 'pending' ORDER BY received_at, id`);
+    return rows.map((r) => r.id);
+  }
+
+  /** How many requests wait, per gate and tool together: kept by every change, so reading them costs the same at any depth. */
   async pendingCounts(): Promise<{ gate: string; tool: string; n: number }[]> {
-    const { rows } = await this.sql.query<{ gate: string; tool: string; n: number }>(
-      `SELECT data->>'gate' AS gate, data->>'toolName' AS tool, count(*)::int AS n FROM hitl_requests WHERE status = 'pending' GROUP BY 1, 2`,
-    );
+    const { rows } = await this.sql.query<{ gate: string; tool: string; n: number }>(`SELECT gate, tool, n FROM hitl_queue_counts WHERE n > 0`);
     return rows;
   }
 
@@ -520,6 +530,12 @@ async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
     counts.set(EVERYONE, counts.get(EVERYONE)! + n);
   }
   for (const [scope, n] of counts) await tx.query(`INSERT INTO hitl_pending_counts (scope, n) VALUES ($1, $2)`, [scope, n]);
+  // The queue page's counts, per gate and tool: a count over the pending rows' JSON grows with the queue.
+  await tx.query(`CREATE TABLE IF NOT EXISTS hitl_queue_counts (gate text NOT NULL, tool text NOT NULL, n int NOT NULL, PRIMARY KEY (gate, tool))`);
+  await tx.query(`DELETE FROM hitl_queue_counts`);
+  await tx.query(
+    `INSERT INTO hitl_queue_counts (gate, tool, n) SELECT data->>'gate', data->>'toolName', count(*)::int FROM hitl_requests WHERE status = 'pending' GROUP BY 1, 2`,
+  );
 }
 
 /** The call keys of requests an arriving call could still meet, with when each latest arrived. */
@@ -548,15 +564,27 @@ function batchScratch<T>(tx: BatchSession, key: symbol, create: () => T): T {
   return tx.scratch.get(key) as T;
 }
 
-/** The batch's changes to the counts, summed per scope into one statement. Runs inside a batch, which holds AUDIT_LOCK. */
-const ADD_TO_COUNTS: Gathered<{ requester: string | null; delta: number }> = {
+/** The batch's changes to the counts, summed per scope and per gate and tool: two statements. Runs inside a batch, which holds AUDIT_LOCK. */
+const ADD_TO_COUNTS: Gathered<{ requester: string | null; gate: string; tool: string; delta: number }> = {
   async run(tx, rows) {
     const sums = new Map<string, number>();
-    for (const { requester, delta } of rows) for (const scope of [EVERYONE, scopeOf(requester)]) sums.set(scope, (sums.get(scope) ?? 0) + delta);
+    const queue = new Map<string, { gate: string; tool: string; n: number }>();
+    for (const { requester, gate, tool, delta } of rows) {
+      for (const scope of [EVERYONE, scopeOf(requester)]) sums.set(scope, (sums.get(scope) ?? 0) + delta);
+      const key = JSON.stringify([gate, tool]);
+      const sum = queue.get(key) ?? queue.set(key, { gate, tool, n: 0 }).get(key)!;
+      sum.n += delta;
+    }
     await tx.query(
       `INSERT INTO hitl_pending_counts (scope, n) SELECT * FROM unnest($1::text[], $2::int[])
          ON CONFLICT (scope) DO UPDATE SET n = hitl_pending_counts.n + EXCLUDED.n`,
       [[...sums.keys()], [...sums.values()]],
+    );
+    const changed = [...queue.values()];
+    await tx.query(
+      `INSERT INTO hitl_queue_counts (gate, tool, n) SELECT * FROM unnest($1::text[], $2::text[], $3::int[])
+         ON CONFLICT (gate, tool) DO UPDATE SET n = hitl_queue_counts.n + EXCLUDED.n`,
+      [changed.map((c) => c.gate), changed.map((c) => c.tool), changed.map((c) => c.n)],
     );
   },
 };
