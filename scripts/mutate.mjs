@@ -19,14 +19,14 @@ export const CORE = {
   'app/ext-auth/reviewers.ts': ['ext-auth/reviewers', '(ext-auth/(gate|identity|slack-mapping)|ui/sessions)'],
   'app/ui/session.ts': ['ui/session-sealer', 'ui/(sessions|csrf)'],
   'app/agent/approval-wire.ts': ['agent/approval-wire'],
-  'app/agent/a2a-server.ts': ['agent/(a2a|ownership)'],
-  'app/agent/graph.ts': ['agent/graph'],
+  'app/agent/a2a-server.ts': ['agent/a2a-guard', 'agent/(a2a|ownership)\\.test'],
+  'app/agent/graph.ts': ['agent/graph-scripted', 'agent/graph\\.test'],
   'app/mcp/db/orders.ts': ['mcp/orders', 'mcp/tools'],
-  'app/gateway/proxy.ts': ['gateway/(agentgateway-semantics|end-to-end|canonical-path)'],
+  'app/gateway/proxy.ts': ['gateway/proxy', 'gateway/(agentgateway-semantics|end-to-end)'],
   'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/gate'],
   'app/ext-auth/store.ts': ['ext-auth/(gate|identical-calls|restart)'],
-  'app/ext-auth/gate.ts': ['ext-auth/(gate|identical-calls|redaction)'],
-  'app/ui/server.tsx': ['ui/'],
+  'app/ext-auth/gate.ts': ['ext-auth/gate-in-process', '(ext-auth/(gate|identical-calls|redaction)|replicas/connection-loss)\\.test'],
+  'app/ui/server.tsx': ['ui/server', 'ui/'],
 };
 
 const GOAL = 90;
@@ -34,15 +34,25 @@ const REPORTS = 'docs/mutation';
 const STRYKER_CONFIG = '.stryker.conf.json';
 const CHECKER_TSCONFIG = '.stryker-tsconfig.json';
 // `--summary` rewrites docs/mutation.md from the reports on disk without running anything.
-const summaryOnly = process.argv[2] === '--summary';
-const wanted = process.argv.slice(2).filter((a) => a !== '--summary');
+// `--survivors` tests again only the lines of a file's surviving mutants, after tests were
+// added for them, and updates those mutants in its report; the file must be as it was then.
+const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('--')));
+const summaryOnly = flags.has('--summary');
+const survivorsOnly = flags.has('--survivors');
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const files = summaryOnly ? [] : wanted.length ? wanted : Object.keys(CORE);
 for (const file of files) if (!CORE[file]) throw new Error(`${file} is not a core file; known: ${Object.keys(CORE).join(', ')}`);
 
 mkdirSync(REPORTS, { recursive: true });
 
 for (const file of files) {
-  const report = `${REPORTS}/${basename(file).replace(/\.tsx?$/, '')}.json`;
+  const whole = `${REPORTS}/${basename(file).replace(/\.tsx?$/, '')}.json`;
+  const mutate = survivorsOnly ? survivingLines(file, whole) : [file];
+  if (mutate.length === 0) {
+    console.log(`\n== ${file}: no surviving mutants to test again`);
+    continue;
+  }
+  const report = survivorsOnly ? `${REPORTS}/.survivors.json` : whole;
   // The checker type-checks every mutant; over the whole project (the generated CRD types
   // included) that cost seconds a mutant. A mutant's type errors show in its own file and the
   // files it imports, so the checker's program is the mutated file alone.
@@ -62,7 +72,7 @@ for (const file of files) {
     buildCommand: 'node scripts/build.mjs',
     checkers: ['typescript'],
     tsconfigFile: CHECKER_TSCONFIG,
-    mutate: [file],
+    mutate,
     concurrency: 1,
     coverageAnalysis: 'off',
     // Added to the dry run's time: enough for a loaded machine, short enough that a mutant
@@ -79,6 +89,10 @@ for (const file of files) {
   rmSync(STRYKER_CONFIG, { force: true });
   rmSync(CHECKER_TSCONFIG, { force: true });
   if (existsSync(report)) compact(report);
+  if (survivorsOnly && existsSync(report)) {
+    mergeInto(whole, report);
+    rmSync(report);
+  }
 }
 
 writeFileSync('docs/mutation.md', summary());
@@ -97,6 +111,32 @@ function compact(path) {
     mutant.statusReason = failure.slice(0, 300);
   }
   writeFileSync(path, JSON.stringify(report));
+}
+
+/**
+ * The lines of `file`'s surviving mutants in its last report, as Stryker mutation ranges. A
+ * report of another version of the file would name other code at those lines, so it is refused.
+ */
+function survivingLines(file, path) {
+  if (!existsSync(path)) throw new Error(`${file} has no report yet; run it whole first`);
+  const entry = JSON.parse(readFileSync(path, 'utf8')).files[file];
+  if (entry.source !== readFileSync(file, 'utf8')) throw new Error(`${file} changed since its report; run it whole`);
+  const lines = entry.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage').map((m) => `${file}:${m.location.start.line}-${m.location.end.line}`);
+  return [...new Set(lines)];
+}
+
+/** Each mutant of the partial report at `partialPath` replaces the same mutant (place, mutator, replacement) in the whole report. */
+function mergeInto(wholePath, partialPath) {
+  const whole = JSON.parse(readFileSync(wholePath, 'utf8'));
+  const key = (m) => JSON.stringify([m.location, m.mutatorName, m.replacement]);
+  const retested = new Map(Object.values(JSON.parse(readFileSync(partialPath, 'utf8')).files).flatMap((f) => f.mutants).map((m) => [key(m), m]));
+  for (const entry of Object.values(whole.files)) {
+    entry.mutants = entry.mutants.map((m) => {
+      const again = retested.get(key(m));
+      return again ? { ...again, id: m.id } : m;
+    });
+  }
+  writeFileSync(wholePath, JSON.stringify(whole));
 }
 
 /** docs/mutation.md from every report on disk: the score per file and each surviving mutant. */

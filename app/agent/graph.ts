@@ -37,8 +37,11 @@ function lastModelTurn(messages: BaseMessage[]): AIMessage | undefined {
   return undefined;
 }
 
+/** What the graph needs of the gateway: to make a call on behalf of a user, carrying their approval. */
+export type ToolGateway = Pick<GatewayTools, 'asUser' | 'call'>;
+
 /** `signer`, when given, sends each call the user approved with a token proving it (user-approval.ts). */
-export function buildGraph({ model, tools, checkpointer, signer }: { model: AgentModel; tools: GatewayTools; checkpointer: BaseCheckpointSaver; signer?: UserApprovalSigner }) {
+export function buildGraph({ model, tools, checkpointer, signer }: { model: AgentModel; tools: ToolGateway; checkpointer: BaseCheckpointSaver; signer?: UserApprovalSigner }) {
   async function think(state: State) {
     return { messages: [await model.invoke(state.messages)] };
   }

@@ -32,8 +32,10 @@ export class RefusedCalls {
     return refused;
   }
 
+  /** Keeps the first refusal: a later "not sent again" quoting it is no new answer, and quoting that would nest. */
   add(call: ProposedCall, reason: string): void {
-    this.reasons.set(callHash(call), reason);
+    const key = callHash(call);
+    if (!this.reasons.has(key)) this.reasons.set(key, reason);
   }
 
   /** Why an identical call was refused earlier in this turn, or undefined if none was. */

@@ -4,6 +4,8 @@
 // that promise fails here.
 import type { KeyObject } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readVerifyKey } from '../../app/contracts/approval-token.js';
@@ -79,6 +81,16 @@ it('no reviewer credential, or one nobody holds, is 401 with a Bearer challenge'
 it('a Slack user header is refused unless the Slack bridge sends it', async (ctx) => {
   const response = await ask(ctx, '/pending', { who: 'bob', headers: { [SLACK_USER_HEADER]: 'U123' } });
   assert.is(await refusal(response, 403), `only the Slack bridge's token may send ${SLACK_USER_HEADER}`);
+});
+
+it('a decision body that cannot be read at all is 400 saying what a body must be', async (ctx) => {
+  const broken = new ReadableStream({
+    pull(controller) {
+      controller.error(new Error('the client hung up mid-body'));
+    },
+  });
+  const response = await ask(ctx, `/decide/${ctx.platformId}`, { who: 'bob' }, { method: 'POST', body: broken, duplex: 'half' } as RequestInit);
+  assert.is(await refusal(response, 400), 'body must be JSON: {"approved": true|false, "reason": "…"}');
 });
 
 it('a decision body that is not {"approved": boolean, "reason"?: string} is 400 with what is wrong', async (ctx) => {
@@ -323,6 +335,15 @@ signed('a request whose caller was told to come back says when, and what an appr
   assert.equal([approved.status, 'deferral' in approved], ['approved', false]);
 });
 
+signed('a deferred request that is then decided no longer says its callers were told to come back', async (ctx) => {
+  const first = await ctx.grpc.check(checkRequest({ body: toolCall('run_migration', { version: 'v10' }) })).result;
+  assert.is(first.toolError?.details.status, 'waiting', JSON.stringify(first.body));
+  const id = first.toolError!.details.requestId!;
+  assert.is((await ctx.ext.adminApi.request(`/decide/${id}`, { method: 'POST', body: '{"approved": false, "reason": "no"}', ...asBob })).status, 204);
+  const rejected = (await (await ctx.ext.adminApi.request(`/requests/${id}`, asBob)).json()) as ApprovalRequest;
+  assert.equal([rejected.status, rejected.waiting, typeof rejected.callerStoppedAt, 'deferral' in rejected], ['rejected', 0, 'string', false]);
+});
+
 signed('a signed export\'s trailer vouches for the last entry and the number of entries', async (ctx) => {
   const { entries, head } = await signedExport(ctx);
   assert.ok(entries.length > 3);
@@ -332,3 +353,56 @@ signed('a signed export\'s trailer vouches for the last entry and the number of 
 });
 
 signed.run();
+
+interface StoppingCtx {
+  dir: ReturnType<typeof tempDir>;
+  ext: RunningExtAuth;
+  logs: Record<string, any>[];
+  closed: boolean;
+}
+
+// Its own gate, stopped by the last case, with its log kept for the cases to read.
+const stopping = suite<StoppingCtx>('admin API event streams that fail, and of a gate that is stopping, in-process');
+
+stopping.before(async (ctx) => {
+  ctx.dir = tempDir('admin-routes-stopping');
+  ctx.logs = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      ctx.logs.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  ctx.ext = await startGate(extAuthConfig(ctx.dir.path), pino({ level: 'trace' }, sink));
+});
+
+stopping.after(async (ctx) => {
+  if (!ctx.closed) await ctx.ext.close();
+  ctx.dir.remove();
+});
+
+stopping('an event stream whose own work fails ends, and the failure is logged with its cause', async (ctx) => {
+  // The gate refusing the stream's listener stands in for any failure of the stream's work.
+  const gate = ctx.ext.gate as EventEmitter;
+  const listen = gate.on;
+  gate.on = () => {
+    throw new Error('no more listeners');
+  };
+  try {
+    const response = await ctx.ext.adminApi.request('/events', asBob);
+    assert.is(response.headers.get('content-type'), 'text/event-stream');
+    assert.is(await response.text(), 'event: error\ndata: no more listeners\n\n', 'ended before it said ready');
+  } finally {
+    gate.on = listen;
+  }
+  assert.equal(ctx.logs.filter((l) => l.msg === 'event stream failed').map((l) => [l.level, l.err]), [[40, 'no more listeners']]);
+});
+
+stopping('an event stream asked for once the gate is stopping is refused with 503, closing the connection', async (ctx) => {
+  ctx.closed = true;
+  await ctx.ext.close();
+  const response = await ctx.ext.adminApi.request('/events', asBob);
+  assert.equal([response.status, response.headers.get('connection'), await response.json()], [503, 'close', { error: 'shutting down' }]);
+});
+
+stopping.run();

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATE_META_KEY, type GateDetails } from '../../app/contracts/denial.js';
 import { startExtAuth, type ExtAuthConfig, type RunningExtAuth } from '../../app/ext-auth/command.js';
@@ -9,7 +9,8 @@ import type { QueueChange } from '../../app/contracts/admin-api.js';
 import type { Gate } from '../../app/ext-auth/gate.js';
 import { authorizationService } from '../../app/contracts/ext-authz.js';
 import { tokenSha256Hex } from '../../app/contracts/reviewer-tokens.js';
-import { createLogger } from '../../app/shared/log.js';
+import { createLogger, type Logger } from '../../app/shared/log.js';
+import { seedEmbeddedDataDir } from './embedded-db.js';
 
 /** Reviewers and their tokens; alice also asks for changes, dave is not a platform reviewer. */
 export const TOKENS = { alice: 'token-alice', bob: 'token-bob', carol: 'token-carol', dave: 'token-dave' } as const;
@@ -40,8 +41,10 @@ export function extAuthConfig(dir: string, overrides: Partial<ExtAuthConfig> = {
   });
 }
 
-export function startGate(config: ExtAuthConfig): Promise<RunningExtAuth> {
-  return startExtAuth(config, createLogger('ext-auth', 'silent'));
+/** `hitl ext-auth` in-process; a new embedded store starts from a copy of an empty one rather than being created. */
+export async function startGate(config: ExtAuthConfig, log: Logger = createLogger('ext-auth', 'silent')): Promise<RunningExtAuth> {
+  if (!config.databaseUrl && !existsSync(config.dataDir)) await seedEmbeddedDataDir(config.dataDir);
+  return startExtAuth(config, log);
 }
 
 export interface CheckOptions {

@@ -123,13 +123,12 @@ for (const engine of ['embedded', 'postgres'] as const) {
     assert.equal((await state(ctx)).row_counts, { orders: 3, customers: 3 });
   });
 
-  // PGlite runs statements on the one thread that would have to interrupt them: PostgreSQL only.
-  if (engine === 'postgres') {
-    it('a runaway query is stopped by the statement timeout', async (ctx) => {
-      const result = await query(ctx, 'SELECT pg_sleep(30)');
-      assert.match(result.error, /statement timeout/);
-    });
-  }
+  // PGlite runs statements on the one thread that would have to interrupt them: PostgreSQL
+  // only, and counted as skipped on the embedded engine rather than left out unseen.
+  (engine === 'postgres' ? it : it.skip)('a runaway query is stopped by the statement timeout', async (ctx) => {
+    const result = await query(ctx, 'SELECT pg_sleep(30)');
+    assert.match(result.error, /statement timeout/);
+  });
 
   it('a foreign Host or Origin is refused (DNS rebinding)', async (ctx) => {
     const port = new URL(ctx.mcp.url).port;

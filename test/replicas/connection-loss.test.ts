@@ -68,4 +68,36 @@ onPostgres(test)('PostgreSQL lost: readiness fails, new tool calls are denied, a
   dir.remove();
 });
 
+onPostgres(test)('a decision another replica took while this one was cut off reaches its held call once the link is back', async () => {
+  const db = await freshDatabase('hitl_loss_feed');
+  const link = relay(new URL(db.url));
+  const port = await link.open(0);
+  const viaRelay = new URL(db.url);
+  viaRelay.host = `127.0.0.1:${port}`;
+  const dir = tempDir('loss-feed');
+  const cutOff = await startGate(extAuthConfig(dir.path, { databaseUrl: viaRelay.toString() }));
+  const other = await startGate(extAuthConfig(dir.path, { databaseUrl: db.url }));
+  const client = grpcClient(cutOff.grpcPort);
+  try {
+    const holding = new Promise<string>((resolve) => cutOff.gate.once('holding', resolve));
+    const held = client.check(checkRequest({ body: toolCall('run_migration', { version: 'v5' }) }));
+    const id = await holding;
+
+    // The decision commits while the holding replica hears nothing: its notification is lost
+    // to it, and only a look at its held calls when its feed is back can release this one.
+    await link.cut();
+    assert.is((await admin(other.adminUrl, 'bob').decide(id, true, 'while the link was down')).status, 204);
+    await link.open(port);
+    const answer = await held.result;
+    assert.equal([answer.code, answer.headers['x-hitl-approval-id'], answer.headers['x-hitl-approved-by']], [0, id, 'bob']);
+  } finally {
+    client.close();
+    await cutOff.close();
+    await other.close();
+    await link.cut();
+    await db.drop();
+    dir.remove();
+  }
+});
+
 test.run();
