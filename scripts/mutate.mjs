@@ -39,6 +39,8 @@ const CHECKER_TSCONFIG = '.stryker-tsconfig.json';
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('--')));
 const summaryOnly = flags.has('--summary');
 const survivorsOnly = flags.has('--survivors');
+// `--lines=12,40` with it: only the survivors on those lines (the others stay as they were).
+const onlyLines = [...flags].find((f) => f.startsWith('--lines='))?.slice('--lines='.length).split(',').map(Number);
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const files = summaryOnly ? [] : wanted.length ? wanted : Object.keys(CORE);
 for (const file of files) if (!CORE[file]) throw new Error(`${file} is not a core file; known: ${Object.keys(CORE).join(', ')}`);
@@ -121,7 +123,10 @@ function survivingLines(file, path) {
   if (!existsSync(path)) throw new Error(`${file} has no report yet; run it whole first`);
   const entry = JSON.parse(readFileSync(path, 'utf8')).files[file];
   if (entry.source !== readFileSync(file, 'utf8')) throw new Error(`${file} changed since its report; run it whole`);
-  const lines = entry.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage').map((m) => `${file}:${m.location.start.line}-${m.location.end.line}`);
+  const lines = entry.mutants
+    .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+    .filter((m) => !onlyLines || onlyLines.includes(m.location.start.line))
+    .map((m) => `${file}:${m.location.start.line}-${m.location.end.line}`);
   return [...new Set(lines)];
 }
 
