@@ -8,14 +8,7 @@ import { AgentCard, Extensions, formatSSEErrorEvent, formatSSEEvent, SSE_HEADERS
 import { duplicateInterfacesForLegacy } from '@a2a-js/sdk/compat/v0_3';
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import { RequestMalformedError, TaskNotFoundError } from '@a2a-js/sdk/errors';
-import {
-  DefaultRequestHandler,
-  defaultServerCallContextBuilder,
-  JsonRpcTransportHandler,
-  validateVersion,
-  type ServerCallContext,
-  type TaskStore,
-} from '@a2a-js/sdk/server';
+import { DefaultRequestHandler, JsonRpcTransportHandler, ServerCallContext, validateVersion, type TaskStore } from '@a2a-js/sdk/server';
 import { Hono, type Context } from 'hono';
 import { stream } from 'hono/streaming';
 import { assistantDescription } from '../catalogue.js';
@@ -177,10 +170,9 @@ export function a2aApp(handler: ApprovalGuard, cardFor: (origin: string) => Agen
       return c.json({ jsonrpc: '2.0', id: body.id ?? null, error: { code: -32600, message: `who is asking? ${err.message}` } }, 401, challenge);
     }
     const extensions = (useLegacy ? c.req.header(LEGACY_EXTENSION_HEADER) : undefined) ?? c.req.header('a2a-extensions');
-    const context = defaultServerCallContextBuilder({
-      extensions: Extensions.parseServiceParameter(extensions),
+    const context = new ServerCallContext({
+      requestedExtensions: Extensions.parseServiceParameter(extensions),
       user,
-      headers: Object.fromEntries(c.req.raw.headers),
       requestedVersion: c.req.header('a2a-version'),
     });
     try {

@@ -1,9 +1,10 @@
 /**
  * Flood control at memory speed. The store keeps how many requests wait, overall and per
  * requester, in hitl_pending_counts, and checks it when it parks a call: that stays the
- * authority, also across replicas. This process keeps a copy in memory, rebuilt at start and
+ * authority across replicas. This process keeps a copy in memory, rebuilt at start and
  * changed after every commit of its own writer, so a call over the limit is refused without
- * touching the database; refusals are then written to the audit in aggregate.
+ * touching the database; refusals are then written to the audit in aggregate. On the embedded
+ * store this process is the only writer, its copy is exact, and the copy is the authority.
  */
 import { nameKey } from '../shared/names.js';
 
@@ -43,6 +44,12 @@ export class PendingCounts {
     this.counts = new Map(rows);
     this.keys = new Map(keys ?? []);
     this.keysLoaded = keys !== null;
+  }
+
+  /** The call keys read whole from the store, the counts kept as they are. */
+  learnKeys(keys: Iterable<[key: string, receivedAt: number]>): void {
+    this.keys = new Map(keys);
+    this.keysLoaded = true;
   }
 
   /** A request with this call key was parked at `receivedAt`. */

@@ -91,21 +91,25 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
   }
 
   /**
-   * Follows the store's change feed. Decisions reach the held call this way whichever replica
-   * took them, so one path serves one process and many.
+   * Hears every request that ends. Those this process's writer ends are handed over as their
+   * batch commits; those other replicas end reach it through the store's change feed.
    */
-  start(): Promise<() => Promise<void>> {
-    return this.options.store.subscribe(
+  async start(): Promise<() => Promise<void>> {
+    const stopHearing = this.options.store.onEnded((request) => this.release(request));
+    const stopFeed = await this.options.store.subscribe(
       (change) => {
         this.emit('change', change);
-        // A turn later: a change this process made is heard before its writer has finished the commit.
-        if ((ENDED_STATUSES as string[]).includes(change.type)) setImmediate(() => void this.releaseIfHeld(change.id));
+        if ((ENDED_STATUSES as string[]).includes(change.type)) void this.releaseIfHeld(change.id);
       },
       () => {
         // Notifications sent while the feed was down are lost: look up every call held here.
         for (const id of this.waiters.keys()) void this.releaseIfHeld(id);
       },
     );
+    return async () => {
+      stopHearing();
+      await stopFeed();
+    };
   }
 
   get parkedHere(): number {
@@ -229,17 +233,21 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
     return { allowed: false, kind, reason: details.reason ?? details.status, response: deniedResponse(details, rpcBody, this.options.denyAs) };
   }
 
-  /** Records a reviewer's decision; the change feed releases the held call, wherever it is held. */
+  /** Records a reviewer's decision; the held call is released as it commits, wherever it is held. */
   decide(id: string, reviewer: { name: string; groups: string[] }, approved: boolean, reason: string): Promise<ApprovalRequest> {
     return this.options.store.decide(id, reviewer, approved, reason);
   }
 
+  /** Releases every caller held here for `request`, which has ended. */
+  private release(request: ApprovalRequest): void {
+    for (const release of [...(this.waiters.get(request.id) ?? [])]) release(request);
+  }
+
   private async releaseIfHeld(id: string): Promise<void> {
-    const callers = this.waiters.get(id);
-    if (!callers) return;
+    if (!this.waiters.has(id)) return;
     try {
-      const request = this.options.store.endedHere(id) ?? (await this.options.store.get(id));
-      if (request && request.status !== 'pending') for (const release of [...callers]) release(request);
+      const request = await this.options.store.get(id);
+      if (request && request.status !== 'pending') this.release(request);
     } catch (err) {
       this.options.log.warn({ err, id }, 'could not read a decision yet; will retry on reconnect');
     }
@@ -247,7 +255,8 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
 
   /**
    * Holds one caller until a decision, the request's timeout, the end of the hold, or the
-   * caller going away, whichever comes first. Decisions reach it through the change feed.
+   * caller going away, whichever comes first. Decisions reach it through `release`, from this
+   * process's writer or from the change feed.
    */
   private hold(request: HeldCall, cancelled: AbortSignal): Promise<{ decided: Decided } | { deferred: ApprovalRequest }> {
     const { store, log } = this.options;

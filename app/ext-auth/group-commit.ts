@@ -25,7 +25,11 @@ export interface BatchSession extends SqlSession {
    * units the database refuses.
    */
   gather<Row>(statement: Gathered<Row>, row: Row): Promise<void>;
-  /** Whether gathered statements wait for the end of the batch (their rows are not in the tables yet). */
+  /**
+   * Whether gathered statements wait for the end of the batch (their rows are not in the tables
+   * yet) and what units want was read before the first ran; neither, when the batch is run again
+   * unit by unit.
+   */
   readonly gathering: boolean;
   /** State this attempt at the batch shares among its units; gone when the attempt rolls back. */
   readonly scratch: Map<unknown, unknown>;
@@ -40,6 +44,21 @@ export interface Gathered<Row> {
 }
 
 /**
+ * Rows many units read alike (a request by its id), read for every unit of a batch in one
+ * statement before the first unit runs, instead of one statement per unit. What it reads it
+ * keeps in the batch's `scratch`, where the units look first.
+ */
+export interface Prefetch<Key> {
+  read(tx: BatchSession, keys: Key[]): Promise<void>;
+}
+
+/** What one unit will read, named when it is submitted so the batch can read it with the others'. */
+export interface Wants<Key> {
+  prefetch: Prefetch<Key>;
+  key: Key;
+}
+
+/**
  * One unit of work. It may run more than once: when another unit of its batch fails, the batch
  * is rolled back and run again without that unit, so a unit reads what it needs inside `tx`.
  */
@@ -47,6 +66,7 @@ export type Work<T> = (tx: BatchSession) => Promise<T>;
 
 interface Job {
   work: Work<unknown>;
+  wants?: Wants<unknown>;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -60,6 +80,17 @@ export interface GroupCommitOptions {
   maxBatch: number;
   /** Told the size of every batch that committed. */
   onCommit?: (size: number) => void;
+  /**
+   * This writer is the only one the store has (the embedded engine, opened by one process): no
+   * other can extend the chain, so no lock is taken and the chain's tip, once read, is kept in
+   * memory. Two statements less per batch.
+   */
+  soleWriter?: boolean;
+}
+
+interface ChainTip {
+  seq: number;
+  hash: string;
 }
 
 /**
@@ -79,7 +110,7 @@ const everyReadyEvent = () => new Promise<void>((resolve) => setImmediate(resolv
 type Attempt =
   | { results: unknown[]; effects: (() => void)[] }
   | { culprit: Job; error: unknown }
-  /** `gathered`: a gathered statement failed, so no unit is known to have caused it yet. */
+  /** `gathered`: a gathered or prefetching statement failed, so no unit is known to have caused it yet. */
   | { error: unknown; gathered?: true };
 
 export class GroupCommit {
@@ -87,17 +118,22 @@ export class GroupCommit {
   private readonly lanes = new Map<string, Job[]>();
   private draining: Promise<void> | null = null;
   private committing = 0;
+  /** The chain's tip as the last batch committed it, when this is the sole writer. */
+  private tip: ChainTip | null = null;
 
   constructor(
     private readonly sql: Sql,
     private readonly options: GroupCommitOptions,
   ) {}
 
-  /** Queues `work` in `lane`; settles with its result once its batch has committed. */
-  submit<T>(lane: string, work: Work<T>): Promise<T> {
+  /**
+   * Queues `work` in `lane`; settles with its result once its batch has committed. `wants`:
+   * what the work will read, read together with what the rest of its batch wants.
+   */
+  submit<T, Key>(lane: string, work: Work<T>, wants?: Wants<Key>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const jobs = this.lanes.get(lane);
-      const job: Job = { work, resolve: resolve as (value: unknown) => void, reject };
+      const job: Job = { work, wants: wants as Wants<unknown> | undefined, resolve: resolve as (value: unknown) => void, reject };
       if (jobs) jobs.push(job);
       else this.lanes.set(lane, [job]);
       this.draining ??= this.drain();
@@ -181,11 +217,10 @@ export class GroupCommit {
     let gatheredFailed = false;
     const effects: (() => void)[] = [];
     const gathered = new Map<Gathered<unknown>, unknown[]>();
+    const chain = { seq: 0, hash: GENESIS, links: [] as { seq: number; entry: string; prev: string; hash: string }[] };
     try {
       const results = await this.sql.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [this.options.auditLock]);
-        const tip = await tx.query<{ seq: number; hash: string }>(AUDIT_TIP);
-        const chain = { seq: tip.rows[0]?.seq ?? 0, hash: tip.rows[0]?.hash ?? GENESIS, links: [] as { seq: number; entry: string; prev: string; hash: string }[] };
+        Object.assign(chain, await this.chainTip(tx));
         const payloads: string[] = [];
         const session: BatchSession = {
           query: (text, params) => tx.query(text, params),
@@ -206,6 +241,14 @@ export class GroupCommit {
           gathering,
           scratch: new Map(),
         };
+        if (gathering) {
+          try {
+            await prefetch(session, jobs);
+          } catch (error) {
+            gatheredFailed = true;
+            throw error;
+          }
+        }
         const results: unknown[] = [];
         for (const job of jobs) {
           try {
@@ -221,21 +264,41 @@ export class GroupCommit {
           gatheredFailed = true;
           throw error;
         }
-        if (chain.links.length > 0) {
-          await tx.query(`INSERT INTO hitl_audit (seq, entry, prev_hash, hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])`, [
-            chain.links.map((l) => l.seq),
-            chain.links.map((l) => l.entry),
-            chain.links.map((l) => l.prev),
-            chain.links.map((l) => l.hash),
-          ]);
+        // One statement for both: a data-modifying WITH runs whether or not the query reads it.
+        if (chain.links.length > 0 || payloads.length > 0) {
+          await tx.query(
+            `WITH chained AS (INSERT INTO hitl_audit (seq, entry, prev_hash, hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]))
+               SELECT pg_notify($5, payload) FROM unnest($6::text[]) AS payload`,
+            [chain.links.map((l) => l.seq), chain.links.map((l) => l.entry), chain.links.map((l) => l.prev), chain.links.map((l) => l.hash), this.options.channel, payloads],
+          );
         }
-        if (payloads.length > 0) await tx.query(`SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`, [this.options.channel, payloads]);
         return results;
       });
+      if (this.options.soleWriter) this.tip = { seq: chain.seq, hash: chain.hash };
       return { results, effects };
     } catch (error) {
       if (culprit) return { culprit: culprit.job, error: culprit.error };
       return gatheredFailed ? { error, gathered: true } : { error };
     }
   }
+
+  /** Locks the chain against other writers and reads its tip; the sole writer knows it after its first batch. */
+  private async chainTip(tx: SqlSession): Promise<ChainTip> {
+    if (this.tip) return this.tip;
+    if (!this.options.soleWriter) await tx.query('SELECT pg_advisory_xact_lock($1)', [this.options.auditLock]);
+    const { rows } = await tx.query<ChainTip>(AUDIT_TIP);
+    return rows[0] ?? { seq: 0, hash: GENESIS };
+  }
+}
+
+/** Reads what the batch's units want, one statement per kind of read. */
+async function prefetch(session: BatchSession, jobs: Job[]): Promise<void> {
+  const keys = new Map<Prefetch<unknown>, unknown[]>();
+  for (const { wants } of jobs) {
+    if (!wants) continue;
+    const some = keys.get(wants.prefetch);
+    if (some) some.push(wants.key);
+    else keys.set(wants.prefetch, [wants.key]);
+  }
+  for (const [reader, wanted] of keys) await reader.read(session, wanted);
 }

@@ -21,7 +21,9 @@ export async function serveGrpc(gate: Gate, metrics: GateMetrics, log: Logger, p
     Check: (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
       const started = performance.now();
       const cancelled = new AbortController();
-      call.on('cancelled', () => cancelled.abort());
+      // The call says "cancelled" whenever its stream closes, answered or not: only before the answer does it mean the gateway left.
+      const onCancelled = () => cancelled.abort();
+      call.once('cancelled', onCancelled);
       const input = toCheckInput(call.request);
       // A parked call stays open for minutes: the decoded message it arrived as is not kept with it.
       call.request = null;
@@ -31,11 +33,13 @@ export async function serveGrpc(gate: Gate, metrics: GateMetrics, log: Logger, p
           if (!answer.allowed || Object.keys(answer.headers).length === 0) {
             metrics.checkLatency.observe({ verdict: answer.allowed ? 'pass' : 'deny' }, (performance.now() - started) / 1000);
           }
+          call.off('cancelled', onCancelled);
           callback(null, toCheckResponse(answer));
         })
         .catch((err) => {
           // Fail closed: a gate that cannot decide denies, and says why.
           log.error({ err }, 'check failed');
+          call.off('cancelled', onCancelled);
           callback(null, toCheckResponse(unreadableDenial(`approval gate unavailable: ${(err as Error).message}`, 'unavailable')));
         });
     },

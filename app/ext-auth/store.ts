@@ -7,7 +7,7 @@
 import type { Sql, SqlSession } from '../shared/sql.js';
 import type { ChainedEntry } from './audit.js';
 import { EVERYONE, PendingCounts, RefusalLedger, floodProblem, scopeOf, type FloodLimits } from './flood.js';
-import { GroupCommit, type BatchSession, type Gathered } from './group-commit.js';
+import { GroupCommit, type BatchSession, type Gathered, type Prefetch } from './group-commit.js';
 import type { ApprovalRequest, ChangeType, QueueChange, Status } from '../contracts/admin-api.js';
 import { nameKey, sameName } from '../shared/names.js';
 
@@ -53,12 +53,11 @@ export class ApprovalStore {
   private readonly refusals: RefusalLedger;
   private refreshing: Promise<void> | null = null;
   /**
-   * Requests this process's writer ended in its last two batches, as committed: the change
-   * feed tells of them as their batch commits, and the gate releases their callers from here
-   * rather than reading each one back.
+   * Told of every request this process's writer ends, as its batch commits: the gate releases
+   * the callers it holds from here, without reading the request back or waiting for the change
+   * feed, which still tells the other replicas.
    */
-  private endedLastBatch = new Map<string, ApprovalRequest>();
-  private endedBefore = new Map<string, ApprovalRequest>();
+  private readonly endedListeners = new Set<(request: ApprovalRequest) => void>();
   /** The embedded engine is opened by one process at a time: every change to it goes through this writer. */
   private readonly soleWriter: boolean;
 
@@ -70,11 +69,8 @@ export class ApprovalStore {
       auditLock: AUDIT_LOCK,
       channel: CHANGES,
       maxBatch: MAX_BATCH,
-      onCommit: (size) => {
-        this.endedBefore = this.endedLastBatch;
-        this.endedLastBatch = new Map();
-        onCommit?.(size);
-      },
+      onCommit,
+      soleWriter: sql.engine === 'embedded',
     });
     this.soleWriter = sql.engine === 'embedded';
     this.refusals = new RefusalLedger((take) => {
@@ -122,8 +118,11 @@ export class ApprovalStore {
 
   private readCountsWhole(since: string): Promise<void> {
     return this.writer.submit(GATE_LANE, async (tx) => {
-      const rows = await readCounts(tx);
       const keys = await recentKeys(tx, since);
+      for (const parked of batchScratch(tx, PARKED_IN_BATCH, () => new Map<string, ApprovalRequest>()).values()) keys.push([parked.callKey, Date.parse(parked.receivedAt)]);
+      // The sole writer's counts are exact already: only the keys were missing.
+      if (this.soleWriter) return tx.afterCommit(() => this.counts.learnKeys(keys));
+      const rows = await readCounts(tx);
       // Changes earlier in this batch are not written yet, but their effects on the copy run before this one's.
       if (tx.gathering) {
         const unwritten = batchScratch(tx, COUNTED_IN_BATCH, () => new Map<string, number>());
@@ -131,7 +130,6 @@ export class ApprovalStore {
         for (const [scope, delta] of unwritten) counts.set(scope, (counts.get(scope) ?? 0) + delta);
         rows.splice(0, rows.length, ...counts);
       }
-      for (const parked of batchScratch(tx, PARKED_IN_BATCH, () => new Map<string, ApprovalRequest>()).values()) keys.push([parked.callKey, Date.parse(parked.receivedAt)]);
       tx.afterCommit(() => this.counts.replace(rows, keys));
     });
   }
@@ -261,10 +259,12 @@ export class ApprovalStore {
     // Read in a batch of their own, after this one: not awaited here, where it would wait for itself.
     if (this.soleWriter && !this.counts.keysRead) void this.refreshCounts(since).catch(() => {});
     const { rows } = await tx.query<{ data: ApprovalRequest }>(
-      `SELECT data FROM hitl_requests WHERE call_key = $1 AND received_at >= $2 AND status IN ('pending', 'approved', 'rejected') ORDER BY received_at DESC`,
+      `SELECT data FROM hitl_requests WHERE call_key = $1 AND received_at >= $2 AND status IN ${MEETABLE} ORDER BY received_at DESC`,
       [callKey, since],
     );
-    return rows.map((r) => r.data);
+    // A request changed earlier in this batch is newer in the batch than in the table.
+    const changed = batchRows(tx);
+    return rows.map((r) => parsed(changed.get(r.data.id)) ?? r.data).filter((r) => MEETABLE_STATUSES.includes(r.status));
   }
 
   /**
@@ -280,11 +280,15 @@ export class ApprovalStore {
     return (scope) => (stored.get(scope) ?? 0) + inBatch(scope);
   }
 
-  /** Keeps the store's counts and, once committed, this process's copy. */
+  /**
+   * Keeps the store's counts and, once committed, this process's copy. The sole writer's copy
+   * is exact and the table is rebuilt at every start: nothing would read the table between, so
+   * the sole writer does not keep it.
+   */
   private async countPending(tx: BatchSession, requester: string | null, delta: 1 | -1): Promise<void> {
     const unwritten = batchScratch(tx, COUNTED_IN_BATCH, () => new Map<string, number>());
     for (const scope of [EVERYONE, scopeOf(requester)]) unwritten.set(scope, (unwritten.get(scope) ?? 0) + delta);
-    await tx.gather(ADD_TO_COUNTS, { requester, delta });
+    if (!this.soleWriter) await tx.gather(ADD_TO_COUNTS, { requester, delta });
     tx.afterCommit(() => this.counts.add(requester, delta));
   }
 
@@ -302,7 +306,7 @@ export class ApprovalStore {
    */
   async stopWaiting(id: string, why: 'hold_ended' | 'abandoned', reason: string): Promise<ApprovalRequest | null> {
     return this.writer.submit(GATE_LANE, async (tx) => {
-      const request = await load(tx, id, true);
+      const request = await loadForChange(tx, id);
       if (!request || request.status !== 'pending') return request;
       request.waiting = Math.max(0, (request.waiting ?? 1) - 1);
       const now = new Date().toISOString();
@@ -325,7 +329,7 @@ export class ApprovalStore {
       tx.audit({ event: 'deferred', requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
       notify(tx, { type: 'deferred', id });
       return request;
-    });
+    }, { prefetch: REQUESTS_BY_ID, key: id });
   }
 
   /** Times out the pending requests whose time ran out with nobody holding them; returns their ids. */
@@ -339,7 +343,7 @@ export class ApprovalStore {
   /** Applies one reviewer's decision. Returns the request after it; throws DecisionError when refused. */
   async decide(id: string, reviewer: { name: string; groups: string[] }, approved: boolean, reason: string): Promise<ApprovalRequest> {
     const outcome = await this.writer.submit(`reviewer:${nameKey(reviewer.name)}`, async (tx) => {
-      const request = await load(tx, id, true);
+      const request = await loadForChange(tx, id);
       if (!request) return new DecisionError(404, `no request ${id}`);
       if (request.status === 'timed_out' || request.status === 'abandoned') return new DecisionError(410, `request ${id} is ${request.status.replace('_', ' ')}`);
       if (request.status !== 'pending') return new DecisionError(409, `request ${id} was already ${request.status}`);
@@ -374,7 +378,7 @@ export class ApprovalStore {
       });
       notify(tx, { type: request.status === 'pending' ? 'approval' : (request.status as ChangeType), id });
       return request;
-    });
+    }, { prefetch: REQUESTS_BY_ID, key: id });
     if (outcome instanceof DecisionError) throw outcome;
     return outcome;
   }
@@ -382,7 +386,7 @@ export class ApprovalStore {
   /** Ends a pending request as timed out or abandoned; false when it had already left pending. */
   async finish(id: string, status: 'timed_out' | 'abandoned', reason: string): Promise<boolean> {
     return this.writer.submit(GATE_LANE, async (tx) => {
-      const request = await load(tx, id, true);
+      const request = await loadForChange(tx, id);
       if (!request || request.status !== 'pending') return false;
       settle(request, status, null, reason, new Date().toISOString());
       await save(tx, request);
@@ -391,7 +395,7 @@ export class ApprovalStore {
       tx.audit({ event: status, requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
       notify(tx, { type: status, id });
       return true;
-    });
+    }, { prefetch: REQUESTS_BY_ID, key: id });
   }
 
   /** Appends one audit entry; `actor` names the lane it waits in. */
@@ -399,18 +403,22 @@ export class ApprovalStore {
     await this.writer.submit(scopeOf(actor), async (tx) => tx.audit({ event, requestId, actor, detail, traceparent: traceparent ?? undefined }));
   }
 
-  get(id: string): Promise<ApprovalRequest | null> {
-    return load(this.sql, id, false);
+  async get(id: string): Promise<ApprovalRequest | null> {
+    const { rows } = await this.sql.query<{ data: ApprovalRequest }>(`SELECT data FROM hitl_requests WHERE id = $1`, [id]);
+    return rows[0]?.data ?? null;
   }
 
-  /** The request as this process ended it, if it did so in one of its last two batches; read it with `get` otherwise. */
-  endedHere(id: string): ApprovalRequest | undefined {
-    return this.endedLastBatch.get(id) ?? this.endedBefore.get(id);
+  /** Calls `listener` with every request this process ends, once it is committed; returns how to stop. */
+  onEnded(listener: (request: ApprovalRequest) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
   }
 
-  /** `request`: read in this attempt at the batch and changed by nothing after it, so kept as it is. */
+  /** `request`: this unit's own copy (every read in a batch parses its own), so no later unit changes it. */
   private noteEnded(tx: BatchSession, request: ApprovalRequest): void {
-    tx.afterCommit(() => this.endedLastBatch.set(request.id, request));
+    tx.afterCommit(() => {
+      for (const listener of this.endedListeners) listener(request);
+    });
   }
 
   async pending(): Promise<ApprovalRequest[]> {
@@ -488,25 +496,76 @@ function settle(request: ApprovalRequest, status: Status, decidedBy: string | nu
   request.decidedAt = at;
 }
 
-async function load(db: SqlSession, id: string, forUpdate: boolean): Promise<ApprovalRequest | null> {
-  const { rows } = await db.query<{ data: ApprovalRequest }>(`SELECT data FROM hitl_requests WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
-  return rows[0]?.data ?? null;
+/*
+ * A batch reads the requests its units change in one statement and writes them back in one
+ * more. Until then the table is behind the batch, so every read of a request inside a batch
+ * looks at the batch's own copy first: the JSON of the request as the batch last left it.
+ */
+
+/** The batch's copy of the requests its units read or wrote, by id, as JSON; null when there is no such request. */
+const ROWS_IN_BATCH = Symbol('requests read or written in this batch');
+
+function batchRows(tx: BatchSession): Map<string, string | null> {
+  return batchScratch(tx, ROWS_IN_BATCH, () => new Map<string, string | null>());
+}
+
+/** Each reader gets a copy of its own: a unit's request changes only when that unit changes it. */
+const parsed = (json: string | null | undefined): ApprovalRequest | null | undefined => (typeof json === 'string' ? (JSON.parse(json) as ApprovalRequest) : json);
+
+/**
+ * Locks and reads requests by id, for every unit of a batch that wants one, in one statement.
+ * Read as text: each unit parses its own copy.
+ */
+const REQUESTS_BY_ID: Prefetch<string> = {
+  async read(tx, ids) {
+    const rows = batchRows(tx);
+    const unread = [...new Set(ids)].filter((id) => !rows.has(id));
+    if (unread.length === 0) return;
+    const { rows: found } = await tx.query<{ id: string; data: string }>(`SELECT id, data::text AS data FROM hitl_requests WHERE id = ANY($1::text[]) FOR UPDATE`, [unread]);
+    for (const id of unread) rows.set(id, null);
+    for (const { id, data } of found) rows.set(id, data);
+  },
+};
+
+/** The request as this batch has it, to change; read from the table (with the rest of the batch's, when wanted ahead) the first time. */
+async function loadForChange(tx: BatchSession, id: string): Promise<ApprovalRequest | null> {
+  const rows = batchRows(tx);
+  if (!rows.has(id)) await REQUESTS_BY_ID.read(tx, [id]);
+  return parsed(rows.get(id)) ?? null;
 }
 
 /** `holder`: the replica now holding a caller, null when none is held; left as it was when omitted. */
-async function save(tx: SqlSession, request: ApprovalRequest, holder?: string | null): Promise<void> {
-  if (holder === undefined) {
-    await tx.query(`UPDATE hitl_requests SET status = $2, data = $3 WHERE id = $1`, [request.id, request.status, JSON.stringify(request)]);
-  } else {
-    await tx.query(`UPDATE hitl_requests SET status = $2, data = $3, holder = $4 WHERE id = $1`, [request.id, request.status, JSON.stringify(request), holder]);
-  }
+async function save(tx: BatchSession, request: ApprovalRequest, holder?: string | null): Promise<void> {
+  const data = JSON.stringify(request);
+  batchRows(tx).set(request.id, data);
+  await tx.gather(UPDATE_REQUESTS, { id: request.id, status: request.status, data, holder });
 }
+
+/**
+ * The batch's changed requests in one statement. A request changed by several units is written
+ * once, as the last left it: an UPDATE joined to two rows for one target would apply either.
+ */
+const UPDATE_REQUESTS: Gathered<{ id: string; status: Status; data: string; holder?: string | null }> = {
+  async run(tx, rows) {
+    const last = new Map<string, { status: Status; data: string; holder?: string | null }>();
+    for (const { id, status, data, holder } of rows) last.set(id, { status, data, holder: holder === undefined ? last.get(id)?.holder : holder });
+    const changes = [...last.values()];
+    await tx.query(
+      `UPDATE hitl_requests AS r SET status = u.status, data = u.data,
+         holder = CASE WHEN u.sets_holder THEN u.holder ELSE r.holder END
+         FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::boolean[], $5::text[]) AS u(id, status, data, sets_holder, holder)
+         WHERE r.id = u.id`,
+      [[...last.keys()], changes.map((c) => c.status), changes.map((c) => c.data), changes.map((c) => c.holder !== undefined), changes.map((c) => c.holder ?? null)],
+    );
+  },
+};
 
 /*
  * The flood limits need how many requests wait, overall and per requester, at every park. A
  * count over the pending rows grows with the queue (parking the 6,000th call took almost three
  * times as long as the first), so the counts are kept in a table, changed in the transaction
- * that parks or ends a request, and rebuilt from the requests whenever a replica starts.
+ * that parks or ends a request, and rebuilt from the requests whenever a replica starts. (The
+ * embedded store's only writer keeps them in memory alone: see countPending.)
  */
 async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
   await tx.query(`CREATE TABLE IF NOT EXISTS hitl_pending_counts (scope text PRIMARY KEY, n int NOT NULL)`);
@@ -525,7 +584,7 @@ async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
 /** The call keys of requests an arriving call could still meet, with when each latest arrived. */
 async function recentKeys(tx: SqlSession, since: string): Promise<[string, number][]> {
   const { rows } = await tx.query<{ call_key: string; at: number }>(
-    `SELECT call_key, (extract(epoch FROM max(received_at)) * 1000)::float8 AS at FROM hitl_requests WHERE received_at >= $1 AND status IN ('pending', 'approved', 'rejected') GROUP BY call_key`,
+    `SELECT call_key, (extract(epoch FROM max(received_at)) * 1000)::float8 AS at FROM hitl_requests WHERE received_at >= $1 AND status IN ${MEETABLE} GROUP BY call_key`,
     [since],
   );
   return rows.map((r) => [r.call_key, r.at]);
@@ -538,6 +597,10 @@ async function readCounts(tx: SqlSession, scopes?: string[]): Promise<[string, n
     : await tx.query<{ scope: string; n: number }>(`SELECT scope, n FROM hitl_pending_counts`);
   return rows.map((r) => [r.scope, r.n]);
 }
+
+/** The statuses of requests an arriving call can join or be answered by. */
+const MEETABLE_STATUSES: Status[] = ['pending', 'approved', 'rejected'];
+const MEETABLE = `(${MEETABLE_STATUSES.map((status) => `'${status}'`).join(', ')})`;
 
 /** What a batch's units keep in its scratch: the calls they parked, by call key, and the counts they changed, by scope. */
 const PARKED_IN_BATCH = Symbol('parked in this batch');

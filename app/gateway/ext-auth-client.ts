@@ -13,13 +13,18 @@ export interface CheckAttributes {
   host: string;
   scheme: string;
   headers: Record<string, string>;
+  /** The body's bytes as buffered; sent as agentgateway sends them (see check()). */
   body: Buffer;
   /** The original body's size, or -1 when `body` was cut. */
   size: number;
   contextExtensions: Record<string, string>;
 }
 
-/** Calls Check the way agentgateway does: body as bytes, no deadline, cancelled if the client leaves. */
+/**
+ * Calls Check the way agentgateway v1.4.1 does: no deadline, cancelled if the client leaves,
+ * and the body in the `body` string field, decoded lossily (bytes that are not UTF-8 arrive as
+ * U+FFFD), never in `raw_body`: its controller does not pack the body as bytes.
+ */
 export class ExtAuthClient {
   private readonly client: grpc.Client & { Check: Function };
 
@@ -41,7 +46,7 @@ export class ExtAuthClient {
             protocol: 'HTTP/1.1',
             headers: attributes.headers,
             size: attributes.size,
-            raw_body: attributes.body,
+            body: attributes.body.toString('utf8'),
           },
         },
         context_extensions: attributes.contextExtensions,

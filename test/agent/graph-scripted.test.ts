@@ -200,10 +200,14 @@ it('the same call twice in one answer of the model: once refused, the second is 
   assert.equal(toolResults(done).map((r) => r.content), ['denied', notRetried('denied')]);
 });
 
-it('a call that succeeded may be made again in the same turn', async () => {
-  const gateway = new ScriptedGateway();
-  await conversation(insisting(query, 2), gateway).say('Query twice.');
-  assert.equal(sent(gateway), ['cluster_db_query', 'cluster_db_query']);
+it('a call that succeeded may be made again in the same turn, in a later answer of the model or in the same one', async () => {
+  const later = new ScriptedGateway();
+  await conversation(insisting(query, 2), later).say('Query twice.');
+  assert.equal(sent(later), ['cluster_db_query', 'cluster_db_query']);
+  const same = new ScriptedGateway();
+  const done = await conversation(proposing(query, query), same).say('Query twice at once.');
+  assert.equal(sent(same), ['cluster_db_query', 'cluster_db_query']);
+  assert.equal(toolResults(done).map((r) => r.status), ['success', 'success']);
 });
 
 it('a call the user rejected is neither asked about again nor sent in that turn', async () => {
@@ -248,6 +252,8 @@ it("waitingOn: the gateway's 'waiting' details from this turn's results, and not
   assert.equal(waitingOn([result(waiting), new HumanMessage('Thanks.'), new AIMessage('You are welcome.')]), undefined, 'an earlier turn');
   assert.equal(waitingOn([new HumanMessage('Migrate.'), asking, result(gateDetails('rejected', 'no'))]), undefined, 'a refusal is not a wait');
   assert.equal(waitingOn([new HumanMessage('Migrate.'), asking, result(undefined)]), undefined, 'no details at all');
+  assert.equal(waitingOn([result(gateDetails('rejected', 'no'))]), undefined, 'a turn with no user message and no wait');
+  assert.equal(waitingOn([]), undefined, 'an empty conversation');
 });
 
 it.run();

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { verifyChain, type ChainedEntry } from '../../app/ext-auth/audit.js';
 import { AUDIT_TIP, GroupCommit } from '../../app/ext-auth/group-commit.js';
 import type { ApprovalRequest } from '../../app/contracts/admin-api.js';
-import { ApprovalStore } from '../../app/ext-auth/store.js';
+import { ApprovalStore, DecisionError } from '../../app/ext-auth/store.js';
 import { openDatabase, type Sql } from '../../app/shared/sql.js';
 import { admin, checkRequest, extAuthConfig, grpcClient, startGate, toolCall, writeTokensFile, type CheckResult } from '../helpers/ext-auth.js';
 import { freshDatabase, onPostgres } from '../helpers/postgres.js';
@@ -76,6 +76,12 @@ function request(requester: string, args: Record<string, unknown>): ApprovalRequ
 const limits = { perRequester: 20, overall: 1000 };
 const since = () => new Date(Date.now() - 3_600_000).toISOString();
 
+async function park(store: ApprovalStore, call: ApprovalRequest): Promise<ApprovalRequest> {
+  const arrival = await store.arrive(call, limits, 'replica-1', since());
+  if (arrival.kind !== 'parked') throw new Error(`expected the call to park, it was ${arrival.kind}`);
+  return arrival.request;
+}
+
 for (const engine of ['embedded', 'postgres'] as const) {
   const register = suite(`group commit (${engine})`);
   const it = engine === 'postgres' ? onPostgres(register) : register;
@@ -119,6 +125,101 @@ for (const engine of ['embedded', 'postgres'] as const) {
       assert.is(fourth.kind, 'parked');
       const fifth = await store.arrive(request('ann', { version: 'v5' }), { perRequester: 3, overall: 1000 }, 'replica-1', since());
       assert.is(fifth.kind, 'flooded');
+    } finally {
+      await close();
+    }
+  });
+
+  it('decisions taken together are read and written in one batch: a refused one (already decided, self-approval, a second approval by the same reviewer) fails alone, and N-of-M counts both approvals', async () => {
+    const { store, batches, close } = await openStore(engine);
+    try {
+      const [once, own, twoOf, threeOf, plain] = await Promise.all(
+        [
+          request('ann', { version: 'v1' }),
+          request('ben', { version: 'v2' }),
+          { ...request('cat', { version: 'v3' }), approvalsRequired: 2 },
+          { ...request('dan', { version: 'v4' }), approvalsRequired: 3 },
+          request('eve', { version: 'v5' }),
+        ].map((r) => park(store, r)),
+      );
+      // Whatever the parks left for the writer (the first read of the call keys) commits before the decisions.
+      await store.settled();
+      batches.length = 0;
+      const reviewer = (name: string) => ({ name, groups: ['platform'] });
+      const outcomes = await Promise.allSettled([
+        store.decide(once.id, reviewer('bob'), true, 'first'),
+        store.decide(once.id, reviewer('carol'), false, 'too late'),
+        store.decide(own.id, reviewer('Ben'), true, 'my own'),
+        store.decide(twoOf.id, reviewer('bob'), true, 'one'),
+        store.decide(twoOf.id, reviewer('carol'), true, 'two'),
+        store.decide(threeOf.id, reviewer('bob'), true, 'first'),
+        store.decide(threeOf.id, reviewer('bob'), true, 'again'),
+        store.decide(plain.id, reviewer('carol'), false, 'no'),
+      ]);
+      assert.equal(batches, [8]);
+      const said = outcomes.map((o) => (o.status === 'fulfilled' ? o.value.status : `${(o.reason as DecisionError).status} ${(o.reason as Error).message}`));
+      assert.equal(said, [
+        'approved',
+        `409 request ${once.id} was already approved`,
+        '403 a requester cannot decide their own request',
+        'pending',
+        'approved',
+        'pending',
+        `409 bob already approved ${threeOf.id}`,
+        'rejected',
+      ]);
+      const stored = await Promise.all([once, own, twoOf, threeOf, plain].map(async (r) => (await store.get(r.id))!));
+      assert.equal(
+        stored.map((r) => [r.status, r.decidedBy, r.approvals.map((a) => a.reason)]),
+        [
+          ['approved', 'bob', ['first']],
+          ['pending', null, []],
+          ['approved', 'bob, carol', ['one', 'two']],
+          ['pending', null, ['first']],
+          ['rejected', 'carol', []],
+        ],
+      );
+      // Refusals are audited too, in the order the units ran (the reviewers' lanes in turn), and the chain verifies.
+      const chain = await store.auditChain();
+      assert.is(verifyChain(chain), null);
+      assert.equal(
+        chain.map((e) => JSON.parse(e.entry)).filter((e) => e.event !== 'parked').map((e) => `${e.event} ${e.actor} ${e.requestId}`),
+        [
+          `approved bob ${once.id}`,
+          `decision_refused Ben ${own.id}`,
+          `approval_recorded bob ${twoOf.id}`,
+          `approved carol ${twoOf.id}`,
+          `approval_recorded bob ${threeOf.id}`,
+          `rejected carol ${plain.id}`,
+          `decision_refused bob ${threeOf.id}`,
+        ],
+      );
+      // The count of waiting requests followed the batch: two wait, so a third fits under a limit of three.
+      const next = await store.arrive(request('fay', { version: 'v6' }), { perRequester: 20, overall: 3 }, 'replica-1', since());
+      assert.is(next.kind, 'parked');
+    } finally {
+      await close();
+    }
+  });
+
+  it('a decision the database refuses to write fails alone: the batch is run again unit by unit and the others commit', async () => {
+    const { store, batches, close } = await openStore(engine);
+    try {
+      const parked = await Promise.all(
+        ['ann', 'ben', 'cat'].map((who, i) => park(store, request(who, { version: `v${i}` }))),
+      );
+      await store.settled();
+      batches.length = 0;
+      // jsonb cannot hold a NUL character: the request's new JSON is refused when written.
+      const outcomes = await Promise.allSettled(parked.map((r, i) => store.decide(r.id, { name: 'bob', groups: ['platform'] }, true, i === 1 ? 'ok\u0000' : 'ok')));
+      assert.equal(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /unsupported Unicode escape sequence|\\u0000/);
+      assert.equal(batches, [2]);
+      assert.equal((await store.pending()).map((r) => r.id), [parked[1].id]);
+      assert.equal((await Promise.all(parked.map((r) => store.get(r.id)))).map((r) => r!.status), ['approved', 'pending', 'approved']);
+      const chain = await store.auditChain();
+      assert.is(verifyChain(chain), null);
+      assert.equal(chain.map((e) => JSON.parse(e.entry)).filter((e) => e.event === 'approved').map((e) => e.requestId), [parked[0].id, parked[2].id]);
     } finally {
       await close();
     }

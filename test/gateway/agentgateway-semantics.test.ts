@@ -60,8 +60,7 @@ it('a body over the limit is cut to the limit and sent with size -1; the upstrea
   assert.is(response.status, 200, 'no 413 from the gateway');
   const check = ctx.checks.at(-1);
   assert.is(Number(check.size), -1);
-  assert.is(Buffer.from(check.raw_body).length, MAX_BODY);
-  assert.is(Buffer.from(check.raw_body).toString(), body.slice(0, MAX_BODY));
+  assert.is(check.body, body.slice(0, MAX_BODY));
   assert.is(ctx.received.at(-1)!.body, body, 'allowed, the whole body goes upstream');
 });
 
@@ -69,7 +68,7 @@ it('a body within the limit is sent whole with its size', async (ctx) => {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' });
   await (await post(ctx, body)).arrayBuffer();
   const check = ctx.checks.at(-1);
-  assert.equal([Number(check.size), Buffer.from(check.raw_body).toString()], [body.length, body]);
+  assert.equal([Number(check.size), check.body], [body.length, body]);
 });
 
 it('OK headers overwrite the client\'s value; an empty value is skipped so the client\'s goes through', async (ctx) => {

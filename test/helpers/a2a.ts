@@ -1,5 +1,5 @@
-import { Role, TaskState, type Message, type Task } from '@a2a-js/sdk';
-import { ClientFactory, ServiceParameters, withA2AExtensions, type Client } from '@a2a-js/sdk/client';
+import { Role, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, ServiceParameters, withA2AExtensions, type Client } from '@a2a-js/sdk/client';
 import { LegacyJsonRpcTransport } from '@a2a-js/sdk/compat/v0_3/client';
 import { randomUUID } from 'node:crypto';
 import { HITL_EXTENSION } from '../../app/agent/approval-wire.js';
@@ -12,7 +12,12 @@ export interface ChatClient {
   /** Sends a new request, or a message onto a task (`id`) or a conversation (`contextId` alone). */
   send(text: string, onto?: Partial<Pick<Task, 'id' | 'contextId'>>): Promise<Task>;
   /** Sends a message carrying only an answer to a pause. */
-  answer(task: Task, answer: { metadata?: Record<string, unknown>; data?: Record<string, unknown> }): Promise<Task>;
+  answer(task: Task, answer: Answer): Promise<Task>;
+  /** Sends a new request and returns at once with the task as it then is (returnImmediately). */
+  start(text: string, onto?: Partial<Pick<Task, 'id' | 'contextId'>>): Promise<Task>;
+  /** `send` and `answer` over a stream: every event the agent sent, in order. */
+  sendStreaming(text: string, onto?: Partial<Pick<Task, 'id' | 'contextId'>>): Promise<StreamResponse[]>;
+  answerStreaming(task: Task, answer: Answer): Promise<StreamResponse[]>;
   getTask(id: string): Promise<Task>;
   /** A2A 1.0 only: 0.3 has no way to list tasks. */
   listTasks(): Promise<Task[]>;
@@ -21,30 +26,59 @@ export interface ChatClient {
   resubscribe(id: string): Promise<unknown>;
 }
 
-/** `as` names the user: a string for the x-user-id header, headers of its own (a bearer JWT), or null for nobody. */
-export async function chatClient(agentUrl: string, generation: Generation, as: string | Record<string, string> | null = 'erin'): Promise<ChatClient> {
+export interface Answer {
+  metadata?: Record<string, unknown>;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * `as` names the user: a string for the x-user-id header, headers of its own (a bearer JWT), or
+ * null for nobody. `fetchImpl` carries the client's requests, to an app in this process.
+ */
+export async function chatClient(
+  agentUrl: string,
+  generation: Generation,
+  as: string | Record<string, string> | null = 'erin',
+  { fetchImpl }: { fetchImpl?: typeof fetch } = {},
+): Promise<ChatClient> {
   const headers: Record<string, string> = as === null ? {} : typeof as === 'string' ? { 'x-user-id': as } : as;
-  let transport: Pick<Client, 'sendMessage' | 'getTask' | 'listTasks' | 'cancelTask' | 'resubscribeTask'>;
+  let transport: Pick<Client, 'sendMessage' | 'sendMessageStream' | 'getTask' | 'listTasks' | 'cancelTask' | 'resubscribeTask'>;
   let serviceParameters: ServiceParameters;
   if (generation === '1.0') {
     // kagent v0.10+: opts into the hitl/v1 extension.
-    transport = await new ClientFactory().createFromUrl(agentUrl);
+    const options = fetchImpl
+      ? ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ fetchImpl })], cardResolver: new DefaultAgentCardResolver({ fetchImpl }) })
+      : undefined;
+    transport = await new ClientFactory(options).createFromUrl(agentUrl);
     serviceParameters = ServiceParameters.create(withA2AExtensions(HITL_EXTENSION), (p) => Object.assign(p, headers));
   } else {
     // kagent v0.9: A2A 0.3, no extension.
-    transport = new LegacyJsonRpcTransport({ endpoint: `${agentUrl}/` });
+    transport = new LegacyJsonRpcTransport({ endpoint: `${agentUrl}/`, fetchImpl });
     serviceParameters = ServiceParameters.create((p) => Object.assign(p, headers));
   }
-  const sendMessage = async (message: Message) => {
-    const result = await transport.sendMessage({ tenant: '', message, configuration: undefined, metadata: {} }, { serviceParameters });
+  const sendMessage = async (message: Message, returnImmediately = false) => {
+    const configuration = returnImmediately ? { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately } : undefined;
+    const result = await transport.sendMessage({ tenant: '', message, configuration, metadata: {} }, { serviceParameters });
     if (!('status' in result)) throw new Error('the agent answered with a message, not a task');
     return result as Task;
   };
+  const streamMessage = async (message: Message) => {
+    const events: StreamResponse[] = [];
+    for await (const event of transport.sendMessageStream({ tenant: '', message, configuration: undefined, metadata: {} }, { serviceParameters })) events.push(event as StreamResponse);
+    return events;
+  };
+  const textMessage = (text: string, onto?: Partial<Pick<Task, 'id' | 'contextId'>>) => userMessage([{ content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: '' }], onto);
+  const answerMessage = (task: Task, { metadata, data }: Answer) => ({
+    ...userMessage(data ? [{ content: { $case: 'data' as const, value: data }, metadata: undefined, filename: '', mediaType: '' }] : [], task),
+    metadata,
+  });
   return {
     generation,
-    send: (text, onto) => sendMessage(userMessage([{ content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: '' }], onto)),
-    answer: (task, { metadata, data }) =>
-      sendMessage({ ...userMessage(data ? [{ content: { $case: 'data', value: data }, metadata: undefined, filename: '', mediaType: '' }] : [], task), metadata }),
+    send: (text, onto) => sendMessage(textMessage(text, onto)),
+    answer: (task, answer) => sendMessage(answerMessage(task, answer)),
+    start: (text, onto) => sendMessage(textMessage(text, onto), true),
+    sendStreaming: (text, onto) => streamMessage(textMessage(text, onto)),
+    answerStreaming: (task, answer) => streamMessage(answerMessage(task, answer)),
     getTask: (id) => transport.getTask({ tenant: '', id, historyLength: 0 }, { serviceParameters }),
     listTasks: async () => (await transport.listTasks({ tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageSize: 100, pageToken: '', historyLength: 0, statusTimestampAfter: undefined, includeArtifacts: false }, { serviceParameters })).tasks,
     cancelTask: (id) => transport.cancelTask({ tenant: '', id, metadata: {} } as never, { serviceParameters }),

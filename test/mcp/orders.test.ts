@@ -183,6 +183,19 @@ it('a database without a recorded version says so: none', async (ctx) => {
   assert.is((await ctx.db.plan('v1')).from, 'none');
 });
 
+it('a database that lost its version record and its tables is migrated from none, every step up', async (ctx) => {
+  await ctx.sql.query('DELETE FROM schema_migrations');
+  await ctx.sql.query('DROP TABLE orders, customers');
+  assert.equal(await ctx.db.migrate('v2', {}), { migrated: true, from: 'none', to: 'v2', message: 'migrated none → v2 in 2 step(s)' });
+  assert.is(await ctx.db.schemaVersion(), 'v2');
+});
+
+it('an approval given by several people names each of them, in order, in the audit', async (ctx) => {
+  await ctx.db.migrate('v3', { approval: { id: 'approval-9', approvers: ['bob', 'carol'] }, userApproval: { id: 'user-approval-9', approvers: ['erin', 'frank'] } });
+  const [row] = (await ctx.db.state()).audit;
+  assert.equal([row.approved_by, row.user_approved_by], ['bob, carol', 'erin, frank']);
+});
+
 it('a migration the database refuses is rolled back whole, says so, and leaves no audit row', async (ctx) => {
   await ctx.sql.query('ALTER TABLE orders ADD COLUMN currency text');
   await refused(ctx.db.migrate('v4', approved), /^migration to v4 failed and was rolled back: .*"currency" .*already exists/);
