@@ -156,12 +156,15 @@ function summary() {
       rows.push(`| \`${file}\` | not yet run | | | | |`);
       continue;
     }
-    const mutants = Object.values(JSON.parse(readFileSync(path, 'utf8')).files).flatMap((f) => f.mutants);
+    const measured = JSON.parse(readFileSync(path, 'utf8')).files;
+    const mutants = Object.values(measured).flatMap((f) => f.mutants);
+    // A file changed since its run: its numbers are those of the version the report holds.
+    const stale = measured[file] && measured[file].source !== readFileSync(file, 'utf8') ? ', on an earlier version' : '';
     const count = (...statuses) => mutants.filter((m) => statuses.includes(m.status)).length;
     const killed = count('Killed', 'Timeout');
     const survived = count('Survived', 'NoCoverage');
     const score = killed + survived ? (100 * killed) / (killed + survived) : 100;
-    rows.push(`| \`${file}\` | ${score.toFixed(1)}% | ${killed} | ${survived} | ${count('Ignored')} | ${score >= GOAL ? 'met' : 'below'} |`);
+    rows.push(`| \`${file}\` | ${score.toFixed(1)}% | ${killed} | ${survived} | ${count('Ignored')} | ${score >= GOAL ? 'met' : 'below'}${stale} |`);
     for (const m of mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')) {
       survivors.push(`- \`${file}:${m.location.start.line}\` ${m.mutatorName}: \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100)}\``);
     }
