@@ -76,6 +76,15 @@ export interface PendingList {
   pending: ApprovalRequest[];
 }
 
+/**
+ * `GET /pending-ids?through=`: the id of every pending request, oldest first, or only of those
+ * up to and including the position `through` names (a page's `next`); what a live page
+ * reconciles its cards against.
+ */
+export interface PendingIds {
+  ids: string[];
+}
+
 /** The most `GET /pending?limit=` returns at once. */
 export const MAX_PENDING_PAGE = 500;
 

@@ -9,9 +9,9 @@ import type { Logger } from '../shared/log.js';
 import { aborted, liveStream, type LiveStreamOptions } from '../shared/sse.js';
 import { exportLine, GENESIS } from './audit.js';
 import { JsonError, parseStrictJson } from './strict-json.js';
-import { ENDED_STATUSES, type ApprovalRequest, type PendingPage, type QueueChange, type Status } from '../contracts/admin-api.js';
+import { ENDED_STATUSES, type ApprovalRequest, type PendingIds, type PendingPage, type QueueChange, type Status } from '../contracts/admin-api.js';
 import type { Gate } from './gate.js';
-import { countsOf, PAGE_PARAMS, positionAfter, readPageQuery } from './pending-page.js';
+import { countsOf, PAGE_PARAMS, positionAfter, positionOf, readPageQuery } from './pending-page.js';
 import type { GateMetrics } from './metrics.js';
 import { requireReviewer, type Reviewer, type ReviewerAuthOptions } from './reviewers.js';
 import { formatDuration } from '../shared/flags.js';
@@ -60,6 +60,16 @@ export function adminApp({ gate, store, sessions, metrics, auth, shutdown, appro
     const pending = rows.slice(0, page.limit);
     const next = rows.length > page.limit ? positionAfter(pending.at(-1)!) : null;
     return c.json({ pending: pending.map(withDeferral), next, counts: countsOf(counts) } satisfies PendingPage);
+  });
+
+  // A live queue page checks its cards against this when its stream (re)connects. A page that
+  // holds only the start of the queue asks only as far as its last card (`through`, the `next`
+  // of its last page): a deep queue is not read whole for the fifty cards on show.
+  app.get('/pending-ids', async (c) => {
+    const through = c.req.query('through');
+    const position = through === undefined ? undefined : positionOf(through);
+    if (through !== undefined && !position) return c.json({ error: '"through" must be the "next" of an earlier page' }, 400);
+    return c.json({ ids: await store.pendingIds(position) } satisfies PendingIds);
   });
 
   app.get('/requests/:id', async (c) => {

@@ -193,8 +193,9 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
   /** Holds a parked call and answers it; `rpcBody`: the call as sent, to answer a refusal in its own JSON-RPC terms. */
   private async await(held: HeldCall, rpcBody: string, parkedAt: number, cancelled: AbortSignal): Promise<CheckAnswer> {
     const { metrics } = this.options;
-    const log = held.traceparent ? this.options.log.child({ traceparent: held.traceparent }) : this.options.log;
     const outcome = await this.hold(held, cancelled);
+    // Made once the hold ends: a logger kept by every parked call for minutes would cost more than the call itself.
+    const log = held.traceparent ? this.options.log.child({ traceparent: held.traceparent }) : this.options.log;
     if ('deferred' in outcome) {
       metrics.decisions.inc({ outcome: 'deferred' });
       log.info({ id: held.id }, 'hold ended; the request stays queued');

@@ -25,8 +25,10 @@ export async function serveGrpc(gate: Gate, metrics: GateMetrics, log: Logger, p
       const onCancelled = () => cancelled.abort();
       call.once('cancelled', onCancelled);
       const input = toCheckInput(call.request);
-      // A parked call stays open for minutes: the decoded message it arrived as is not kept with it.
-      call.request = null;
+      // A parked call stays open for minutes, and grpc-js keeps the decoded message and the
+      // metadata it arrived with until the call ends: emptied here, they hold nothing of the call.
+      for (const field of Object.keys(call.request)) delete call.request[field];
+      for (const key of Object.keys(call.metadata.getMap())) call.metadata.remove(key);
       gate
         .check(input, cancelled.signal)
         .then((answer) => {

@@ -31,7 +31,8 @@ export function positionAfter(request: ApprovalRequest): string {
   return Buffer.from(JSON.stringify([request.receivedAt, request.id])).toString('base64url');
 }
 
-function positionOf(after: string): QueuePosition | undefined {
+/** The position an `after` (a page's `next`) names; undefined when it is not one. */
+export function positionOf(after: string): QueuePosition | undefined {
   try {
     const decoded: unknown = JSON.parse(Buffer.from(after, 'base64url').toString());
     if (!Array.isArray(decoded) || decoded.length !== 2) return undefined;

@@ -39,8 +39,8 @@ export type { FloodLimits };
 const AUDIT_LOCK = 72_410_002;
 /** Every replica hears every queue change on this channel, delivered when its transaction commits. */
 const CHANGES = 'hitl_changes';
-/** 2 added hitl_pending_counts; 3 added call_key. */
-const SCHEMA_VERSION = 3;
+/** 2 added hitl_pending_counts; 3 added call_key; 4 added hitl_queue_counts. */
+const SCHEMA_VERSION = 4;
 
 /** Most changes committed in one transaction. */
 const MAX_BATCH = 256;
@@ -243,7 +243,7 @@ export class ApprovalStore {
       const parked = { ...request };
       await insert(tx, parked, holder);
       parkedInBatch.set(request.callKey, parked);
-      await this.countPending(tx, request.requester, +1);
+      await this.countPending(tx, request, +1);
       tx.afterCommit(() => this.counts.sawKey(request.callKey, Date.parse(request.receivedAt)));
       return { kind: 'parked', request };
     });
@@ -282,13 +282,16 @@ export class ApprovalStore {
 
   /**
    * Keeps the store's counts and, once committed, this process's copy. The sole writer's copy
-   * is exact and the table is rebuilt at every start: nothing would read the table between, so
-   * the sole writer does not keep it.
+   * of the counts per requester is exact and their table is rebuilt at every start: nothing
+   * would read that table between, so the sole writer does not keep it. The counts per gate and
+   * tool are what the queue page reads, on every engine.
    */
-  private async countPending(tx: BatchSession, requester: string | null, delta: 1 | -1): Promise<void> {
+  private async countPending(tx: BatchSession, request: ApprovalRequest, delta: 1 | -1): Promise<void> {
+    const { requester, gate, toolName: tool } = request;
     const unwritten = batchScratch(tx, COUNTED_IN_BATCH, () => new Map<string, number>());
     for (const scope of [EVERYONE, scopeOf(requester)]) unwritten.set(scope, (unwritten.get(scope) ?? 0) + delta);
     if (!this.soleWriter) await tx.gather(ADD_TO_COUNTS, { requester, delta });
+    await tx.gather(ADD_TO_QUEUE_COUNTS, { gate, tool, delta });
     tx.afterCommit(() => this.counts.add(requester, delta));
   }
 
@@ -319,7 +322,7 @@ export class ApprovalStore {
       if (why === 'abandoned' && request.callerStoppedAt === null) {
         settle(request, 'abandoned', null, reason, now);
         await save(tx, request, null);
-        await this.countPending(tx, request.requester, -1);
+        await this.countPending(tx, request, -1);
         tx.audit({ event: 'abandoned', requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
         notify(tx, { type: 'abandoned', id });
         return request;
@@ -366,7 +369,7 @@ export class ApprovalStore {
       }
       await save(tx, request);
       if (request.status !== 'pending') {
-        await this.countPending(tx, request.requester, -1);
+        await this.countPending(tx, request, -1);
         this.noteEnded(tx, request);
       }
       tx.audit({
@@ -390,7 +393,7 @@ export class ApprovalStore {
       if (!request || request.status !== 'pending') return false;
       settle(request, status, null, reason, new Date().toISOString());
       await save(tx, request);
-      await this.countPending(tx, request.requester, -1);
+      await this.countPending(tx, request, -1);
       this.noteEnded(tx, request);
       tx.audit({ event: status, requestId: id, actor: null, detail: { reason }, traceparent: traceOf(request) });
       notify(tx, { type: status, id });
@@ -440,11 +443,20 @@ export class ApprovalStore {
     return rows.map((r) => r.data);
   }
 
-  /** How many requests wait, per gate and tool together. */
+  /** The ids of the pending requests, oldest first: all of them, or those up to and including `through`. */
+  async pendingIds(through?: QueuePosition): Promise<string[]> {
+    const { rows } = through
+      ? await this.sql.query<{ id: string }>(
+          `SELECT id FROM hitl_requests WHERE status = 'pending' AND (received_at, id) <= ($1::timestamptz, $2) ORDER BY received_at, id`,
+          [through.receivedAt, through.id],
+        )
+      : await this.sql.query<{ id: string }>(`SELECT id FROM hitl_requests WHERE status = 'pending' ORDER BY received_at, id`);
+    return rows.map((r) => r.id);
+  }
+
+  /** How many requests wait, per gate and tool together: kept by every change, so reading them costs the same at any depth. */
   async pendingCounts(): Promise<{ gate: string; tool: string; n: number }[]> {
-    const { rows } = await this.sql.query<{ gate: string; tool: string; n: number }>(
-      `SELECT data->>'gate' AS gate, data->>'toolName' AS tool, count(*)::int AS n FROM hitl_requests WHERE status = 'pending' GROUP BY 1, 2`,
-    );
+    const { rows } = await this.sql.query<{ gate: string; tool: string; n: number }>(`SELECT gate, tool, n FROM hitl_queue_counts WHERE n > 0`);
     return rows;
   }
 
@@ -579,6 +591,12 @@ async function rebuildPendingCounts(tx: SqlSession): Promise<void> {
     counts.set(EVERYONE, counts.get(EVERYONE)! + n);
   }
   for (const [scope, n] of counts) await tx.query(`INSERT INTO hitl_pending_counts (scope, n) VALUES ($1, $2)`, [scope, n]);
+  // The queue page's counts, per gate and tool: a count over the pending rows' JSON grows with the queue.
+  await tx.query(`CREATE TABLE IF NOT EXISTS hitl_queue_counts (gate text NOT NULL, tool text NOT NULL, n int NOT NULL, PRIMARY KEY (gate, tool))`);
+  await tx.query(`DELETE FROM hitl_queue_counts`);
+  await tx.query(
+    `INSERT INTO hitl_queue_counts (gate, tool, n) SELECT data->>'gate', data->>'toolName', count(*)::int FROM hitl_requests WHERE status = 'pending' GROUP BY 1, 2`,
+  );
 }
 
 /** The call keys of requests an arriving call could still meet, with when each latest arrived. */
@@ -611,7 +629,7 @@ function batchScratch<T>(tx: BatchSession, key: symbol, create: () => T): T {
   return tx.scratch.get(key) as T;
 }
 
-/** The batch's changes to the counts, summed per scope into one statement. Runs inside a batch, which holds AUDIT_LOCK. */
+/** The batch's changes to the counts per requester, summed per scope into one statement. Runs inside a batch, which holds AUDIT_LOCK. */
 const ADD_TO_COUNTS: Gathered<{ requester: string | null; delta: number }> = {
   async run(tx, rows) {
     const sums = new Map<string, number>();
@@ -620,6 +638,24 @@ const ADD_TO_COUNTS: Gathered<{ requester: string | null; delta: number }> = {
       `INSERT INTO hitl_pending_counts (scope, n) SELECT * FROM unnest($1::text[], $2::int[])
          ON CONFLICT (scope) DO UPDATE SET n = hitl_pending_counts.n + EXCLUDED.n`,
       [[...sums.keys()], [...sums.values()]],
+    );
+  },
+};
+
+/** The batch's changes to the counts per gate and tool, summed into one statement. Runs inside a batch, which holds AUDIT_LOCK. */
+const ADD_TO_QUEUE_COUNTS: Gathered<{ gate: string; tool: string; delta: number }> = {
+  async run(tx, rows) {
+    const sums = new Map<string, { gate: string; tool: string; n: number }>();
+    for (const { gate, tool, delta } of rows) {
+      const key = JSON.stringify([gate, tool]);
+      const sum = sums.get(key) ?? sums.set(key, { gate, tool, n: 0 }).get(key)!;
+      sum.n += delta;
+    }
+    const changed = [...sums.values()];
+    await tx.query(
+      `INSERT INTO hitl_queue_counts (gate, tool, n) SELECT * FROM unnest($1::text[], $2::text[], $3::int[])
+         ON CONFLICT (gate, tool) DO UPDATE SET n = hitl_queue_counts.n + EXCLUDED.n`,
+      [changed.map((c) => c.gate), changed.map((c) => c.tool), changed.map((c) => c.n)],
     );
   },
 };

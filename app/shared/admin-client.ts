@@ -4,7 +4,7 @@
  */
 import { REVIEWER_SESSION_HEADER, type OpenedSession, type SessionLimits } from '../contracts/reviewer-session.js';
 import { SLACK_USER_HEADER } from '../contracts/slack-bridge.js';
-import type { AdminErrorBody, ApprovalRequest, Decision, HistoryPage, HistoryQuery, PendingList, PendingPage, PendingQuery, QueueChange, ReviewerIdentity } from '../contracts/admin-api.js';
+import type { AdminErrorBody, ApprovalRequest, Decision, HistoryPage, HistoryQuery, PendingIds, PendingList, PendingPage, PendingQuery, QueueChange, ReviewerIdentity } from '../contracts/admin-api.js';
 import type { Credential } from '../contracts/reviewer-session.js';
 
 /** A non-2xx answer from ext-auth, with its error message. */
@@ -44,6 +44,11 @@ export class AdminClient {
 
   async pending(as: Credential): Promise<ApprovalRequest[]> {
     return (await this.json<PendingList>('/pending', as)).pending;
+  }
+
+  /** The ids of the pending requests, oldest first: all, or up to and including the position `through` (a page's `next`). */
+  async pendingIds(as: Credential, through?: string): Promise<string[]> {
+    return (await this.json<PendingIds>(through === undefined ? '/pending-ids' : `/pending-ids?${new URLSearchParams({ through })}`, as)).ids;
   }
 
   /** One page of the queue, oldest first, with the counts of all of it. */

@@ -211,7 +211,7 @@ it('a body that is not JSON is a parse error, whoever sends it', async (ctx) => 
 it('an A2A version the agent does not speak is refused in that version\'s terms, with the request id', async (ctx) => {
   const agent = agentOn(ctx.sql, new ScriptedGateway());
   const answer = await (await post(agent, hello(9), { 'a2a-version': '2.0', 'x-user-id': 'erin' })).json();
-  assert.is(answer.id, 9);
+  assert.equal([answer.jsonrpc, answer.id], ['2.0', 9]);
   assert.is(answer.error.code, -32009);
   assert.is(answer.error.message, "The requested A2A protocol version '2.0' is not supported. Supported versions: 1.0, 0.3");
   const { id, ...noId } = hello(0);

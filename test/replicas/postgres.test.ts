@@ -106,6 +106,37 @@ it('20 concurrent decisions on one request across replicas: exactly one applies'
   await call.result;
 });
 
+/** Each replica's counts per gate and tool, and the same worked out from the whole queue. */
+async function countsEverywhere(ctx: Ctx) {
+  const { pending } = (await (await admin(ctx.replicas[0].url, 'bob').get('/pending')).json()) as { pending: { gate: string; toolName: string }[] };
+  const fromQueue = { total: pending.length, gates: {} as Record<string, number>, tools: {} as Record<string, number> };
+  for (const request of pending) {
+    fromQueue.gates[request.gate] = (fromQueue.gates[request.gate] ?? 0) + 1;
+    fromQueue.tools[request.toolName] = (fromQueue.tools[request.toolName] ?? 0) + 1;
+  }
+  const perReplica = await Promise.all(ctx.replicas.map(async (r) => (await (await admin(r.url, 'bob').get('/pending?limit=1')).json()).counts));
+  return { fromQueue, perReplica };
+}
+
+it('counts per gate and tool stay right on every replica as each parks and another decides', async (ctx) => {
+  const gates = ['db', 'payments', 'db'];
+  const calls = ctx.replicas.map((r, i) =>
+    r.client.check(checkRequest({ body: toolCall(i === 1 ? 'refund' : 'run_migration', { ticket: `counted-${i}` }, i), headers: { 'x-user-id': `counted-${i}` }, context: { gate: gates[i] } })).result,
+  );
+  const ids = await pendingIds(ctx.replicas[2].url, 3);
+  const parked = await countsEverywhere(ctx);
+  assert.equal(parked.fromQueue, { total: 3, gates: { db: 2, payments: 1 }, tools: { run_migration: 2, refund: 1 } });
+  for (const counts of parked.perReplica) assert.equal(counts, parked.fromQueue);
+  // Each request decided on a replica other than the one holding it.
+  for (const [i, id] of ids.entries()) {
+    assert.is((await admin(ctx.replicas[(i + 1) % 3].url, 'bob').decide(id, i !== 1, 'counted')).status, 204);
+    const now = await countsEverywhere(ctx);
+    assert.is(now.fromQueue.total, 2 - i);
+    for (const counts of now.perReplica) assert.equal(counts, now.fromQueue, `after ${i + 1} decisions`);
+  }
+  await Promise.all(calls);
+});
+
 it('a replica killed while holding calls: survivors record its calls abandoned; the others are unaffected', async (ctx) => {
   const [doomed, survivor, other] = ctx.replicas;
   const lost = [0, 1, 2].map((i) => doomed.client.check(checkRequest({ body: toolCall('run_migration', { version: 'v3', ticket: `lost-${i}` }, i) })).result.catch((e) => e));
@@ -132,6 +163,9 @@ it('a replica killed while holding calls: survivors record its calls abandoned; 
   const abandoned = after.filter((r) => r.status === 'abandoned');
   assert.is(abandoned.length, 3);
   assert.ok(abandoned.every((r) => r.reason === 'the ext-auth replica holding the call stopped'));
+  const swept = await countsEverywhere(ctx);
+  assert.is(swept.fromQueue.total, 1);
+  for (const counts of swept.perReplica) assert.equal(counts, swept.fromQueue, 'after the sweep');
   const stillPending = after.find((r) => r.status === 'pending')!;
   assert.is((await admin(other.url, 'carol').decide(stillPending.id, true)).status, 204);
   assert.is((await kept).code, 0);

@@ -185,6 +185,15 @@ it('the queue shows its oldest page, the counts of all of it, and a next-page li
   assert.is(bad.status, 400);
   assert.is(await bad.text(), '"after" must be the "next" of an earlier page');
 
+  // What the live page reconciles against: the whole queue's ids, or as far as its last card.
+  const ids = async (path: string) => (await ctx.ui.request(path, { headers: { cookie: ctx.alice.cookie } })).json();
+  assert.equal(await ids('/pending-ids'), oldestFirst);
+  const through = new URL(nextLink(first)!, 'http://ui').searchParams.get('after')!;
+  assert.equal(await ids(`/pending-ids?${new URLSearchParams({ through })}`), oldestFirst.slice(0, 3), 'as far as the first page reaches');
+  const badThrough = await ctx.ui.request('/pending-ids?through=not-a-position', { headers: { cookie: ctx.alice.cookie } });
+  assert.is(badThrough.status, 400);
+  assert.is(await badThrough.text(), '"through" must be the "next" of an earlier page');
+
   for (const id of oldestFirst) await adminApi(ctx.ext.adminUrl, 'bob').decide(id, false, 'cleaning up');
   await Promise.all(calls.map((c) => c.result));
 });

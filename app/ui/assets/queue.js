@@ -72,7 +72,10 @@
   // Changes made before the stream was (re)connected were missed: drop the cards no longer
   // waiting and fetch only the ones this page lacks.
   async function reconcile() {
-    const waiting = new Set(await (await fetch('/pending-ids')).json());
+    // A page holding only the start of the queue checks its cards as far as the last of them.
+    const next = document.getElementById('next-page');
+    const through = next && new URL(next.href).searchParams.get('after');
+    const waiting = new Set(await (await fetch(through ? `/pending-ids?${new URLSearchParams({ through })}` : '/pending-ids')).json());
     for (const card of queue.querySelectorAll('article.card')) {
       if (!waiting.has(card.id.slice('card-'.length))) card.remove();
     }

@@ -49,9 +49,17 @@ export function queueApp(options: UiOptions, cards: Cards): Hono<UiEnv> {
     );
   });
 
-  // What queue.js reconciles against when its live stream (re)connects: the ids waiting now,
-  // then the cards it lacks, so a deep queue is not re-rendered on every reconnect.
-  app.get('/pending-ids', async (c) => c.json((await admin.pending(c.get('session').credential)).map((r) => r.id)));
+  // What queue.js reconciles against when its live stream (re)connects: the ids waiting now, as
+  // far as its last card when it holds only part of the queue, then the cards it lacks, so a
+  // deep queue is not re-rendered on every reconnect.
+  app.get('/pending-ids', async (c) => {
+    try {
+      return c.json(await admin.pendingIds(c.get('session').credential, c.req.query('through')));
+    } catch (err) {
+      if (err instanceof AdminError && err.status === 400) return c.text(err.message, 400);
+      throw err;
+    }
+  });
 
   app.get('/cards', async (c) => {
     const session = c.get('session');
