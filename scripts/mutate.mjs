@@ -24,7 +24,7 @@ export const CORE = {
   'app/mcp/db/orders.ts': ['mcp/orders', 'mcp/tools'],
   'app/gateway/proxy.ts': ['gateway/proxy', 'gateway/(agentgateway-semantics|end-to-end)'],
   'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/gate'],
-  'app/ext-auth/store.ts': ['ext-auth/(gate|identical-calls|restart)'],
+  'app/ext-auth/store.ts': ['ext-auth/(gate-in-process|admin-routes)', 'ext-auth/(gate|group-commit|identical-calls|restart)\\.test'],
   'app/ext-auth/gate.ts': ['ext-auth/gate-in-process', '(ext-auth/(gate|identical-calls|redaction)|replicas/connection-loss)\\.test'],
   'app/ui/server.tsx': ['ui/server', 'ui/'],
 };
@@ -39,6 +39,8 @@ const CHECKER_TSCONFIG = '.stryker-tsconfig.json';
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('--')));
 const summaryOnly = flags.has('--summary');
 const survivorsOnly = flags.has('--survivors');
+// `--lines=12,40` with it: only the survivors on those lines (the others stay as they were).
+const onlyLines = [...flags].find((f) => f.startsWith('--lines='))?.slice('--lines='.length).split(',').map(Number);
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const files = summaryOnly ? [] : wanted.length ? wanted : Object.keys(CORE);
 for (const file of files) if (!CORE[file]) throw new Error(`${file} is not a core file; known: ${Object.keys(CORE).join(', ')}`);
@@ -61,10 +63,12 @@ for (const file of files) {
     $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     testRunner: 'command',
     // Exit status only: a killed mutant is a suite that failed.
-    // A mutant that hangs an in-process suite is stopped by the runner's own deadline (half a
-    // minute; those suites take seconds) rather than Stryker's, which scales with every stage.
+    // A mutant that hangs an in-process suite is stopped by the runner's own deadline (a
+    // minute: those suites take seconds, but the admin routes' took over thirty on a machine
+    // shared with other runs, which the deadline must not count as a kill) rather than
+    // Stryker's, which scales with every stage.
     commandRunner: {
-      command: CORE[file].map((suites, stage) => `${stage === 0 ? 'HITL_TEST_DEADLINE_MINUTES=0.5 ' : ''}node test/run.mjs '${suites}'`).join(' && '),
+      command: CORE[file].map((suites, stage) => `${stage === 0 ? 'HITL_TEST_DEADLINE_MINUTES=1 ' : ''}node test/run.mjs '${suites}'`).join(' && '),
     },
     // Suites that spawn the binary run dist/hitl.mjs beside them, so it is bundled inside the
     // sandbox from the instrumented sources; the child inherits the active mutant's id from
@@ -121,7 +125,10 @@ function survivingLines(file, path) {
   if (!existsSync(path)) throw new Error(`${file} has no report yet; run it whole first`);
   const entry = JSON.parse(readFileSync(path, 'utf8')).files[file];
   if (entry.source !== readFileSync(file, 'utf8')) throw new Error(`${file} changed since its report; run it whole`);
-  const lines = entry.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage').map((m) => `${file}:${m.location.start.line}-${m.location.end.line}`);
+  const lines = entry.mutants
+    .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+    .filter((m) => !onlyLines || onlyLines.includes(m.location.start.line))
+    .map((m) => `${file}:${m.location.start.line}-${m.location.end.line}`);
   return [...new Set(lines)];
 }
 
@@ -149,12 +156,15 @@ function summary() {
       rows.push(`| \`${file}\` | not yet run | | | | |`);
       continue;
     }
-    const mutants = Object.values(JSON.parse(readFileSync(path, 'utf8')).files).flatMap((f) => f.mutants);
+    const measured = JSON.parse(readFileSync(path, 'utf8')).files;
+    const mutants = Object.values(measured).flatMap((f) => f.mutants);
+    // A file changed since its run: its numbers are those of the version the report holds.
+    const stale = measured[file] && measured[file].source !== readFileSync(file, 'utf8') ? ', on an earlier version' : '';
     const count = (...statuses) => mutants.filter((m) => statuses.includes(m.status)).length;
     const killed = count('Killed', 'Timeout');
     const survived = count('Survived', 'NoCoverage');
     const score = killed + survived ? (100 * killed) / (killed + survived) : 100;
-    rows.push(`| \`${file}\` | ${score.toFixed(1)}% | ${killed} | ${survived} | ${count('Ignored')} | ${score >= GOAL ? 'met' : 'below'} |`);
+    rows.push(`| \`${file}\` | ${score.toFixed(1)}% | ${killed} | ${survived} | ${count('Ignored')} | ${score >= GOAL ? 'met' : 'below'}${stale} |`);
     for (const m of mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')) {
       survivors.push(`- \`${file}:${m.location.start.line}\` ${m.mutatorName}: \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100)}\``);
     }
@@ -165,6 +175,7 @@ function summary() {
     `Made by \`npm run mutate\` (Stryker, TypeScript checker, each file against the suites that cover it; goal ${GOAL}%).`,
     'Killed counts timeouts; mutants that do not compile are left out. Ignored mutants are equivalent ones, each',
     'marked in the source with a comment saying why no test can tell them apart. Reports: `docs/mutation/*.json`.',
+    'A report updated with `--survivors` after tests were added holds those survivors tested again, the rest as first run.',
     '',
     '| File | Score | Killed | Survived | Ignored | Goal |',
     '| --- | --- | --- | --- | --- | --- |',

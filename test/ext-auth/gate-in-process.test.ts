@@ -440,6 +440,28 @@ it('an identical call within the grant TTL of a rejection gets the same rejectio
   assert.is(under.gate.parkedHere, 0);
 });
 
+it('a rejection is replayed for the grant TTL after it even when that is shorter than the park timeout', async (ctx) => {
+  const under = await gateWith(ctx, { parkTimeoutMs: 120_000, grantTtlMs: 60_000 });
+  const body = toolCall({ version: 'v3', ticket: 'CHG-short-ttl' });
+  const { id, answer } = await park(under, check({ body }));
+  await under.gate.decide(id, CAROL, false, 'no');
+  await answer;
+  const again = refusal(await under.gate.check(check({ body }), caller().signal));
+  assert.equal([again.details.status, again.details.requestId], ['rejected', id]);
+});
+
+it('a caller that goes away after it was answered "waiting" changes nothing more', async (ctx) => {
+  const under = await gateWith(ctx, { holdMs: 50 });
+  const call = caller();
+  const id = refusal(await under.gate.check(check(), call.signal)).details.requestId!;
+  const before = await auditSeq(ctx);
+  call.abort();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(await auditAfter(ctx, before), []);
+  assert.is((await read(ctx, id)).status, 'pending');
+  await under.gate.decide(id, BOB, false, 'cleanup');
+});
+
 it('identical calls wait on one request: both are held, counted, and released by one decision', async (ctx) => {
   const under = await gateWith(ctx);
   const body = toolCall({ version: 'v3', ticket: 'CHG-join' });

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunningExtAuth } from '../../app/ext-auth/command.js';
 import { chainHash, verifyChain } from '../../app/ext-auth/audit.js';
-import { admin, CHECK_TRACEPARENT, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall } from '../helpers/ext-auth.js';
+import { admin, CHECK_TRACEPARENT, checkRequest, checkRequestPackedAsBytes, extAuthConfig, grpcClient, nextChange, startGate, toolCall } from '../helpers/ext-auth.js';
 import { tempDir } from '../helpers/temp.js';
 
 interface Ctx {
@@ -47,6 +47,23 @@ it('an unreadable body is denied with a 403 and a reason', async (ctx) => {
   assert.is(answer.httpStatus, 403);
   assert.equal(answer.body.approved, false);
   assert.match(answer.body.reason, /not valid JSON/);
+});
+
+// A tool call whose argument holds bytes that are not UTF-8: `\xff\xfe` inside a string.
+const NOT_UTF8 = Buffer.concat([Buffer.from(toolCall('run_migration', { version: 'v' }).replace('"v"', '"v')), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')]);
+
+it('a body that is not UTF-8, as agentgateway forwards it (replaced by U+FFFD, original size), is denied', async (ctx) => {
+  const lossy = NOT_UTF8.toString('utf8');
+  assert.ok(lossy.includes('\ufffd') && Buffer.byteLength(lossy) !== NOT_UTF8.length, 'the replacement changed the length');
+  const answer = await ctx.client.check(checkRequest({ body: lossy, size: NOT_UTF8.length })).result;
+  assert.is(answer.code, 7);
+  assert.match(answer.body.reason, /must be read whole/);
+});
+
+it('a body that is not UTF-8, from a gateway that packs it as bytes (raw_body), is denied as such', async (ctx) => {
+  const answer = await ctx.client.check(checkRequestPackedAsBytes(NOT_UTF8)).result;
+  assert.is(answer.code, 7);
+  assert.match(answer.body.reason, /not valid UTF-8/);
 });
 
 it('a parked call shows up in /pending, redacted, and approval releases it with the approver', async (ctx) => {

@@ -51,8 +51,10 @@ export interface CheckOptions {
   /** The request id; agentgateway sends the W3C traceparent of its span. */
   id?: string;
   method?: string;
-  body?: string | Buffer;
+  /** The body as agentgateway forwards it: a string, invalid UTF-8 already replaced by U+FFFD. */
+  body?: string;
   headers?: Record<string, string>;
+  /** The original body's size; defaults to the body's UTF-8 length. */
   size?: number;
   context?: Record<string, string>;
   path?: string;
@@ -60,9 +62,9 @@ export interface CheckOptions {
 
 export const CHECK_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
-/** A Check as agentgateway sends it. */
+/** A Check as agentgateway v1.4.1 sends it: the body in the `body` string, never in `raw_body`. */
 export function checkRequest(options: CheckOptions = {}) {
-  const body = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body ?? '', 'utf8');
+  const body = options.body ?? '';
   return {
     attributes: {
       request: {
@@ -72,13 +74,20 @@ export function checkRequest(options: CheckOptions = {}) {
           path: options.path ?? '/privileged/mcp',
           host: 'gateway',
           headers: { 'content-type': 'application/json', 'x-user-id': 'alice', authorization: 'Bearer agent-secret', ...options.headers },
-          size: options.size ?? body.length,
-          raw_body: body,
+          size: options.size ?? Buffer.byteLength(body, 'utf8'),
+          body,
         },
       },
       context_extensions: options.context ?? {},
     },
   };
+}
+
+/** A Check from a gateway that packs the body as bytes (`raw_body`), as Envoy does with pack_as_bytes. */
+export function checkRequestPackedAsBytes(bytes: Buffer, options: Omit<CheckOptions, 'body'> = {}) {
+  const request = checkRequest({ ...options, size: options.size ?? bytes.length });
+  const { body: _sentAsBytesInstead, ...http } = request.attributes.request.http;
+  return { attributes: { ...request.attributes, request: { http: { ...http, raw_body: bytes } } } };
 }
 
 export const toolCall = (name: string, args: Record<string, unknown>, id: number | string = 1) =>
