@@ -64,7 +64,8 @@ export function buildGraph({ model, tools, checkpointer, signer }: { model: Agen
 
   async function act(state: State) {
     const turn = lastModelTurn(state.messages)!;
-    const answered = new Set(state.messages.filter((m): m is ToolMessage => m.getType() === 'tool').map((m) => m.tool_call_id));
+    // Only tool messages have a tool_call_id; the others add undefined, which no call's id equals.
+    const answered = new Set(state.messages.map((m) => (m as ToolMessage).tool_call_id));
     const refused = RefusedCalls.inCurrentTurn(state.messages);
     const results: ToolMessage[] = [];
     for (const call of turn.tool_calls ?? []) {
@@ -101,8 +102,9 @@ export type AgentGraph = ReturnType<typeof buildGraph>;
 /** The gateway's "waiting for a platform reviewer" answer among this turn's tool results, if any. */
 export function waitingOn(messages: BaseMessage[]): GateDetails | undefined {
   for (let i = messages.length - 1; i >= 0 && messages[i].getType() !== 'human'; i--) {
+    // Only tool messages carry an artifact.
     const artifact = (messages[i] as ToolMessage).artifact as GateDetails | undefined;
-    if (messages[i].getType() === 'tool' && artifact?.status === 'waiting') return artifact;
+    if (artifact?.status === 'waiting') return artifact;
   }
   return undefined;
 }
