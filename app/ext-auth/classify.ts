@@ -17,6 +17,11 @@ export interface GatedRequest {
   body: Uint8Array;
   /** The original body size the gateway reports; -1 when it cut the body. */
   size: number;
+  /**
+   * The gateway sent the body as text it decoded itself (agentgateway's `body`), where every
+   * sequence it could not decode became U+FFFD; false when it sent the bytes (`raw_body`).
+   */
+  decodedByGateway?: boolean;
 }
 
 export type Verdict =
@@ -54,6 +59,13 @@ function classifyPost(request: GatedRequest): Verdict {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(request.body);
   } catch {
     return deny('body is not valid UTF-8');
+  }
+  // A U+FFFD the gateway wrote stands for bytes nobody can see any more, and an invalid
+  // sequence can be replaced by one of the same length, so the size check cannot tell. The
+  // server would get those bytes, not what a reviewer read. A client that means the character
+  // itself can send it escaped, \ufffd, which is plain ASCII.
+  if (request.decodedByGateway && text.includes('\ufffd')) {
+    return deny('body holds U+FFFD as decoded by the gateway, which stands for bytes that were not UTF-8; send the character escaped (\\ufffd)');
   }
   let message: unknown;
   try {

@@ -82,6 +82,7 @@ function toCheckInput(request: any): CheckInput {
     headers,
     body: raw,
     size: Number(http.size ?? -1),
+    decodedByGateway: !http.raw_body?.length,
     contextExtensions: request.attributes?.context_extensions ?? {},
     metadata,
     traceparent: validTraceparent(http.id),

@@ -60,6 +60,16 @@ it('a body that is not UTF-8, as agentgateway forwards it (replaced by U+FFFD, o
   assert.match(answer.body.reason, /must be read whole/);
 });
 
+it('a body whose invalid bytes agentgateway replaces by a U+FFFD of the same length is denied, not parked', async (ctx) => {
+  // F0 9F 98 starts a 4-byte sequence and stops; its replacement, EF BF BD, is 3 bytes too.
+  const cut = Buffer.concat([Buffer.from(toolCall('run_migration', { version: 'v' }).replace('"v"', '"v')), Buffer.from([0xf0, 0x9f, 0x98]), Buffer.from('"}}')]);
+  const lossy = cut.toString('utf8');
+  assert.is(Buffer.byteLength(lossy), cut.length, 'the size check alone cannot tell');
+  const answer = await ctx.client.check(checkRequest({ body: lossy, size: cut.length })).result;
+  assert.is(answer.code, 7);
+  assert.match(answer.body.reason, /U\+FFFD as decoded by the gateway/);
+});
+
 it('a body that is not UTF-8, from a gateway that packs it as bytes (raw_body), is denied as such', async (ctx) => {
   const answer = await ctx.client.check(checkRequestPackedAsBytes(NOT_UTF8)).result;
   assert.is(answer.code, 7);
