@@ -27,7 +27,7 @@ import { SqlTaskStore } from '../../app/agent/task-store.js';
 import { assistantDescription } from '../../app/catalogue.js';
 import { createLogger } from '../../app/shared/log.js';
 import { openDatabase, type Sql } from '../../app/shared/sql.js';
-import { approveAll, chatClient, isCompleted, isPaused, pauseOf, replyText, type ChatClient, type Generation } from '../helpers/a2a.js';
+import { approveAll, chatClient, failure, isCompleted, isPaused, pauseOf, replyText, type ChatClient, type Generation } from '../helpers/a2a.js';
 import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { ScriptedGateway, type ProposedCall } from '../helpers/scripted-gateway.js';
 import { tempDir } from '../helpers/temp.js';
@@ -91,16 +91,6 @@ it.after(async (ctx) => {
   await ctx.dropDatabase();
   ctx.dir.remove();
 });
-
-/** What a call failed with, as the SDK client reports it. */
-async function failure(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('the call succeeded');
-}
 
 const extensionAnswer = (approvals: unknown[]) => ({ metadata: { [HITL_EXTENSION]: { type: 'tool_approval_response', approvals } } });
 const staleRefusal = (taskId: string) => `task ${taskId} is not waiting for an approval; this answer is stale and resumes nothing`;

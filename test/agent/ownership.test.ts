@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { HITL_EXTENSION } from '../../app/agent/approval-wire.js';
 import { startAgent, type AgentConfig } from '../../app/agent/command.js';
 import { createLogger } from '../../app/shared/log.js';
-import { approveAll, chatClient, isCompleted, isPaused, type ChatClient, type Generation } from '../helpers/a2a.js';
+import { approveAll, chatClient, failure, isCompleted, isPaused, type ChatClient, type Generation } from '../helpers/a2a.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { tempDir } from '../helpers/temp.js';
 import { agentConfig } from '../helpers/agent.js';
@@ -39,16 +39,6 @@ it.after(async (ctx) => {
 });
 
 const orderRows = async (ctx: Ctx) => ((await (await fetch(`${ctx.stack.mcp.url}/state`)).json()) as { row_counts: Record<string, number> }).row_counts.orders;
-
-/** What an A2A call failed with, as the SDK client reports it. */
-async function failure(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('the call succeeded');
-}
 
 /** The error for a task id that was never used, with that id in place of `id`: what "not found" looks like. */
 async function notFoundFor(client: ChatClient, call: (c: ChatClient, id: string) => Promise<unknown>, id: string): Promise<string> {

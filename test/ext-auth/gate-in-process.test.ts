@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { APPROVAL_TOKEN_HEADER, readSigningKey, readVerifyKey, verifyApproval } from '../../app/contracts/approval-token.js';
-import type { ApprovalRequest, QueueChange } from '../../app/contracts/admin-api.js';
+import type { ApprovalRequest } from '../../app/contracts/admin-api.js';
 import { GATE_META_KEY, type GateDetails } from '../../app/contracts/denial.js';
 import { callHash } from '../../app/contracts/tool-call.js';
 import { callKey } from '../../app/ext-auth/call-key.js';
@@ -23,6 +23,7 @@ import { openDatabase, type Sql } from '../../app/shared/sql.js';
 import { tempDir } from '../helpers/temp.js';
 import { writeApprovalKeys } from '../helpers/keys.js';
 import { seedEmbeddedDataDir } from '../helpers/embedded-db.js';
+import { nextChange } from '../helpers/ext-auth.js';
 
 const TRACE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const BOB = { name: 'bob', groups: ['platform'] };
@@ -161,17 +162,6 @@ async function auditAfter(ctx: Ctx, seq: number): Promise<Record<string, any>[]>
 async function auditSeq(ctx: Ctx): Promise<number> {
   await ctx.store.settled();
   return (await ctx.store.auditChain()).at(-1)?.seq ?? 0;
-}
-
-function nextChange(gate: Gate, predicate: (c: QueueChange) => boolean): Promise<QueueChange> {
-  return new Promise((resolve) => {
-    const listener = (change: QueueChange) => {
-      if (!predicate(change)) return;
-      gate.off('change', listener);
-      resolve(change);
-    };
-    gate.on('change', listener);
-  });
 }
 
 async function read(ctx: Ctx, id: string): Promise<ApprovalRequest> {

@@ -117,3 +117,13 @@ export function approveAll(client: ChatClient, task: Task, approved: boolean, re
   const approvals = pauseOf(task).approvalIds.map((id) => ({ id, approved, ...(approved ? {} : { rejection_reason: reason }) }));
   return client.answer(task, { metadata: { [HITL_EXTENSION]: { type: 'tool_approval_response', approvals } } });
 }
+
+/** What an A2A call failed with, as the SDK client reports it. */
+export async function failure(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('the call succeeded');
+}
