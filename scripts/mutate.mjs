@@ -23,7 +23,7 @@ export const CORE = {
   'app/agent/graph.ts': ['agent/graph-scripted', 'agent/graph\\.test'],
   'app/mcp/db/orders.ts': ['mcp/orders', 'mcp/tools'],
   'app/gateway/proxy.ts': ['gateway/proxy', 'gateway/(agentgateway-semantics|end-to-end)'],
-  'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/gate'],
+  'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/(gate|gate-in-process|queue-counts)\\.test'],
   'app/ext-auth/store.ts': ['ext-auth/(gate-in-process|admin-routes)', 'ext-auth/(gate|group-commit|identical-calls|restart)\\.test'],
   'app/ext-auth/gate.ts': ['ext-auth/gate-in-process', '(ext-auth/(gate|identical-calls|redaction)|replicas/connection-loss)\\.test'],
   'app/ui/server.tsx': ['ui/server', 'ui/'],
