@@ -4,7 +4,6 @@
 // that promise fails here.
 import type { KeyObject } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +15,7 @@ import { GENESIS, verifyChain } from '../../app/ext-auth/audit.js';
 import type { RunningExtAuth } from '../../app/ext-auth/command.js';
 import { verifyHead, type ChainHead } from '../../app/shared/audit-proof.js';
 import { checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall, TOKENS, type CheckResult, type Who } from '../helpers/ext-auth.js';
+import { logSink } from '../helpers/log-sink.js';
 import { writeApprovalKeys } from '../helpers/keys.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -367,12 +367,7 @@ const stopping = suite<StoppingCtx>('admin API event streams that fail, and of a
 stopping.before(async (ctx) => {
   ctx.dir = tempDir('admin-routes-stopping');
   ctx.logs = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      ctx.logs.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
+  const sink = logSink(ctx.logs);
   ctx.ext = await startGate(extAuthConfig(ctx.dir.path), pino({ level: 'trace' }, sink));
 });
 

@@ -9,7 +9,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { APPROVAL_TOKEN_HEADER, readSigningKey, readVerifyKey, verifyApproval } from '../../app/contracts/approval-token.js';
 import type { ApprovalRequest } from '../../app/contracts/admin-api.js';
@@ -21,6 +20,7 @@ import { createMetrics, type GateMetrics } from '../../app/ext-auth/metrics.js';
 import { ApprovalStore, DecisionError } from '../../app/ext-auth/store.js';
 import { openDatabase, type Sql } from '../../app/shared/sql.js';
 import { tempDir } from '../helpers/temp.js';
+import { logSink } from '../helpers/log-sink.js';
 import { writeApprovalKeys } from '../helpers/keys.js';
 import { seedEmbeddedDataDir } from '../helpers/embedded-db.js';
 import { nextChange } from '../helpers/ext-auth.js';
@@ -74,12 +74,7 @@ async function gateWith(ctx: Ctx, overrides: Partial<GateOptions> = {}): Promise
 /** The same, hearing no change feed: as a gate whose feed is down. */
 function gateNotStarted(ctx: Ctx, overrides: Partial<GateOptions> = {}): GateUnderTest {
   const logs: Record<string, any>[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      logs.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
+  const sink = logSink(logs);
   let gate: Gate | undefined;
   const metrics = createMetrics({ parkedHere: () => gate?.parkedHere ?? 0, writesWaiting: () => ctx.store.writesWaiting });
   gate = new Gate({

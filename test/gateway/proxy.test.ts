@@ -7,7 +7,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { Hono } from 'hono';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { suite } from 'uvu';
@@ -16,6 +15,7 @@ import { authorizationService } from '../../app/contracts/ext-authz.js';
 import { ExtAuthClient } from '../../app/gateway/ext-auth-client.js';
 import { gatewayApp } from '../../app/gateway/proxy.js';
 import { listen, type Listening } from '../../app/shared/http.js';
+import { logSink } from '../helpers/log-sink.js';
 
 const MAX_BODY = 64;
 const CONTEXT = { gate: 'platform', approvals: '1' };
@@ -109,12 +109,7 @@ it.before(async (ctx) => {
   ctx.upstream = await listen(upstream as unknown as Hono, 0, '127.0.0.1');
 
   ctx.extAuth = new ExtAuthClient(`127.0.0.1:${ctx.authzPort}`);
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      ctx.logLines.push(JSON.parse(chunk.toString()));
-      done();
-    },
-  });
+  const sink = logSink(ctx.logLines);
   const log = pino({ level: 'warn' }, sink);
   ctx.gateway = await listen(gatewayApp({ upstream: ctx.upstream.url, gates: ['/privileged', '/ops'], maxBody: MAX_BODY, context: CONTEXT, extAuth: ctx.extAuth, log }), 0, '127.0.0.1');
   ctx.reset = () => {

@@ -3,7 +3,6 @@
 // reached. A real ext-auth (its store on PostgreSQL, real admin API) behind it; a scripted
 // admin API only where ext-auth cannot be made to answer a server error on purpose.
 import { Hono } from 'hono';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +15,7 @@ import type { UiOptions } from '../../app/ui/env.js';
 import { uiApp } from '../../app/ui/server.js';
 import { SessionSealer } from '../../app/ui/session.js';
 import { admin as adminApi, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall, TOKENS } from '../helpers/ext-auth.js';
+import { logSink } from '../helpers/log-sink.js';
 import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -45,12 +45,7 @@ interface Setup {
 }
 
 function makeUi(setup: Setup, overrides: Partial<UiOptions> = {}): Hono {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      setup.logLines.push(JSON.parse(chunk.toString()));
-      done();
-    },
-  });
+  const sink = logSink(setup.logLines);
   return uiApp({
     admin: new AdminClient(setup.adminUrl),
     previews: new MigrationPreviews(undefined),
