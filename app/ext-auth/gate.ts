@@ -16,6 +16,7 @@ import { deniedResponse, type DeniedHttp, type DenyAs } from './denial.js';
 import type { GateMetrics } from './metrics.js';
 import { requesterOf } from './requester.js';
 import { ENDED_STATUSES, type ApprovalRequest, type QueueChange } from '../contracts/admin-api.js';
+import { HeldCall, type Caller, type HoldEnd } from './held-call.js';
 import type { ApprovalStore, Arrival, FloodLimits } from './store.js';
 
 export interface CheckInput extends GatedRequest {
@@ -82,7 +83,7 @@ const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api
  */
 export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string] }> {
   /** The callers held in this process, by request: identical calls share one request. */
-  private readonly waiters = new Map<string, Set<(request: ApprovalRequest) => void>>();
+  private readonly waiters = new Map<string, HeldCall[]>();
 
   constructor(private readonly options: GateOptions) {
     super();
@@ -114,11 +115,11 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
 
   get parkedHere(): number {
     let held = 0;
-    for (const callers of this.waiters.values()) held += callers.size;
+    for (const callers of this.waiters.values()) held += callers.length;
     return held;
   }
 
-  async check(input: CheckInput, cancelled: AbortSignal): Promise<CheckAnswer> {
+  async check(input: CheckInput, caller: Caller): Promise<CheckAnswer> {
     const { store, metrics } = this.options;
     // Every line about this call names its trace, so an operator can go from one to the other.
     const log = input.traceparent ? this.options.log.child({ traceparent: input.traceparent }) : this.options.log;
@@ -185,21 +186,19 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
       return this.letThrough(known, input.traceparent);
     }
     log.info({ id: known.id, tool: known.toolName, requester, gate: known.gate, joined: arrival.kind === 'joined' }, arrival.kind);
-    // Returned, not awaited: once parked, the Check keeps only what answering it needs (the
-    // card's data is in the store), not the request it was built from.
-    return this.await({ id: known.id, gate: known.gate, expiresAt: known.expiresAt, waiting: known.waiting, traceparent: input.traceparent }, request.body, now, cancelled);
+    // Once parked, the Check keeps only its held call, not the request it was built from.
+    return new Promise<CheckAnswer>((answer) => this.hold(new HeldCall(known, input.traceparent, request.body, now, caller, answer), known.waiting));
   }
 
-  /** Holds a parked call and answers it; `rpcBody`: the call as sent, to answer a refusal in its own JSON-RPC terms. */
-  private async await(held: HeldCall, rpcBody: string, parkedAt: number, cancelled: AbortSignal): Promise<CheckAnswer> {
+  /** The answer to a held call once its hold ends. */
+  private async answer(held: HeldCall, outcome: HoldOutcome): Promise<CheckAnswer> {
     const { metrics } = this.options;
-    const outcome = await this.hold(held, cancelled);
     // Made once the hold ends: a logger kept by every parked call for minutes would cost more than the call itself.
     const log = held.traceparent ? this.options.log.child({ traceparent: held.traceparent }) : this.options.log;
     if ('deferred' in outcome) {
       metrics.decisions.inc({ outcome: 'deferred' });
       log.info({ id: held.id }, 'hold ended; the request stays queued');
-      return this.refuseBody(rpcBody, {
+      return this.refuseBody(held.rpcBody, {
         ...this.details(outcome.deferred, 'waiting'),
         reason: null,
         expiresAt: outcome.deferred.expiresAt,
@@ -207,12 +206,12 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
       });
     }
     const decided = outcome.decided;
-    metrics.timeToDecision.observe({ outcome: decided.status }, (Date.now() - parkedAt) / 1000);
+    metrics.timeToDecision.observe({ outcome: decided.status }, (Date.now() - held.parkedAt) / 1000);
     metrics.decisions.inc({ outcome: decided.status });
     log.info({ id: held.id, outcome: decided.status, by: decided.decidedBy }, 'released');
     if (decided.status === 'approved') return this.letThrough(decided, held.traceparent);
     const status = decided.status as Exclude<GateDetails['status'], 'flood_denied' | 'waiting'>;
-    return this.refuseBody(rpcBody, { ...this.details(decided, status), reviewers: status === 'rejected' && decided.decidedBy ? [decided.decidedBy] : [] });
+    return this.refuseBody(held.rpcBody, { ...this.details(decided, status), reviewers: status === 'rejected' && decided.decidedBy ? [decided.decidedBy] : [] });
   }
 
   /** An approved call goes on with its approval, and its own trace, for the MCP server's audit. */
@@ -241,7 +240,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
 
   /** Releases every caller held here for `request`, which has ended. */
   private release(request: ApprovalRequest): void {
-    for (const release of [...(this.waiters.get(request.id) ?? [])]) release(request);
+    for (const held of [...(this.waiters.get(request.id) ?? [])]) this.end(held, { decided: request });
   }
 
   private async releaseIfHeld(id: string): Promise<void> {
@@ -259,55 +258,49 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
    * caller going away, whichever comes first. Decisions reach it through `release`, from this
    * process's writer or from the change feed.
    */
-  private hold(request: HeldCall, cancelled: AbortSignal): Promise<{ decided: Decided } | { deferred: ApprovalRequest }> {
+  private hold(held: HeldCall, waiting: number): void {
+    const callers = this.waiters.get(held.id);
+    if (callers) callers.push(held);
+    else this.waiters.set(held.id, [held]);
+    this.emit('holding', held.id);
+    const remaining = Math.max(0, Date.parse(held.expiresAt) - Date.now());
+    if (this.options.holdMs < remaining) held.wait(this.options.holdMs, 'hold_ended', this.giveUp);
+    else held.wait(remaining, 'timed_out', this.giveUp);
+    // A call that joined a request may meet a decision committed before it was listening.
+    if (!held.caller.gone && waiting > 1) void this.releaseIfHeld(held.id);
+  }
+
+  /**
+   * A held call's time ran out or its caller went. Whichever of these and a decision commits
+   * first wins; the store's conditional updates make the others no-ops.
+   */
+  private readonly giveUp = async (held: HeldCall, why: HoldEnd): Promise<void> => {
     const { store, log } = this.options;
-    return new Promise((resolve) => {
-      const callers = this.waiters.get(request.id) ?? new Set();
-      this.waiters.set(request.id, callers);
-      let ended = false;
-      const end = (outcome: { decided: Decided } | { deferred: ApprovalRequest }) => {
-        if (ended) return;
-        ended = true;
-        clearTimeout(timer);
-        cancelled.removeEventListener('abort', onAbort);
-        callers.delete(release);
-        if (callers.size === 0 && this.waiters.get(request.id) === callers) this.waiters.delete(request.id);
-        resolve(outcome);
-      };
-      const release = (final: ApprovalRequest) => end({ decided: final });
-      callers.add(release);
-      this.emit('holding', request.id);
-      // Whichever of timeout, cancellation, end of hold and decision commits first wins; the
-      // store's conditional updates make the others no-ops.
-      const giveUp = async (why: 'timed_out' | 'abandoned' | 'hold_ended') => {
-        try {
-          if (why === 'timed_out') {
-            // Not ours to end (decided first): the feed, or this look, releases the caller.
-            if (!(await store.finish(request.id, 'timed_out', `timed out after ${formatDuration(this.options.parkTimeoutMs)}`))) await this.releaseIfHeld(request.id);
-            return;
-          }
-          const now = await store.stopWaiting(request.id, why, why === 'abandoned' ? 'the caller went away before a decision' : 'the gate stopped holding the call');
-          if (!now) return end({ decided: { ...request, status: 'abandoned', reason: 'the request is gone' } });
-          if (now.status !== 'pending') return end({ decided: now });
-          if (now.waiting === 0) this.expireLater(now);
-          end(why === 'hold_ended' ? { deferred: now } : { decided: { ...now, status: 'abandoned', reason: 'the caller went away before a decision' } });
-        } catch (err) {
-          // The store is gone (shutting down, or lost): the next start records the request abandoned.
-          log.error({ err, id: request.id, traceparent: request.traceparent, why }, 'could not record the end of a held call');
-          end({ decided: { ...request, status: 'abandoned', reason: 'the approval store is unavailable' } });
-        }
-      };
-      const remaining = Math.max(0, Date.parse(request.expiresAt) - Date.now());
-      const timer =
-        this.options.holdMs < remaining
-          ? setTimeout(() => void giveUp('hold_ended'), this.options.holdMs)
-          : setTimeout(() => void giveUp('timed_out'), remaining);
-      const onAbort = () => void giveUp('abandoned');
-      cancelled.addEventListener('abort', onAbort, { once: true });
-      if (cancelled.aborted) onAbort();
-      // A call that joined a request may meet a decision committed before it was listening.
-      else if (request.waiting > 1) void this.releaseIfHeld(request.id);
-    });
+    try {
+      if (why === 'timed_out') {
+        // Not ours to end (decided first): the feed, or this look, releases the caller.
+        if (!(await store.finish(held.id, 'timed_out', `timed out after ${formatDuration(this.options.parkTimeoutMs)}`))) await this.releaseIfHeld(held.id);
+        return;
+      }
+      const now = await store.stopWaiting(held.id, why, why === 'abandoned' ? 'the caller went away before a decision' : 'the gate stopped holding the call');
+      if (!now) return this.end(held, { decided: abandoned(held, 'the request is gone') });
+      if (now.status !== 'pending') return this.end(held, { decided: now });
+      if (now.waiting === 0) this.expireLater(now);
+      this.end(held, why === 'hold_ended' ? { deferred: now } : { decided: abandoned(held, 'the caller went away before a decision') });
+    } catch (err) {
+      // The store is gone (shutting down, or lost): the next start records the request abandoned.
+      log.error({ err, id: held.id, traceparent: held.traceparent, why }, 'could not record the end of a held call');
+      this.end(held, { decided: abandoned(held, 'the approval store is unavailable') });
+    }
+  };
+
+  /** Answers a held call once, however its hold ended, and forgets it. */
+  private end(held: HeldCall, outcome: HoldOutcome): void {
+    if (!held.end()) return;
+    const callers = this.waiters.get(held.id) ?? [];
+    if (callers.includes(held)) callers.splice(callers.indexOf(held), 1);
+    if (callers.length === 0) this.waiters.delete(held.id);
+    held.answer(this.answer(held, outcome));
   }
 
   /** A request nobody holds any more still times out on time; replicas' sweeps cover a restart. */
@@ -343,11 +336,13 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
   }
 }
 
-/** What a parked call keeps while it waits: enough to find its decision and to answer without one. */
-type HeldCall = Pick<ApprovalRequest, 'id' | 'gate' | 'expiresAt' | 'waiting'> & { traceparent: string | null };
-
 /** How a held call ended: the decided request from the store, or the gate's own ending when it has none to read. */
-type Decided = ApprovalRequest | (HeldCall & { status: 'abandoned'; reason: string; decidedBy?: null });
+type Decided = ApprovalRequest | (Pick<ApprovalRequest, 'id' | 'gate'> & { status: 'abandoned'; reason: string; decidedBy?: null });
+
+/** A hold ends with a decision, or, when the gate stops holding first, with the request still pending. */
+type HoldOutcome = { decided: Decided } | { deferred: ApprovalRequest };
+
+const abandoned = (held: HeldCall, reason: string): Decided => ({ id: held.id, gate: held.gate, status: 'abandoned', reason });
 
 /** What an approved call carries upstream; a used grant carries the same. */
 type ApprovalRequestPolicy = Pick<ApprovalRequest, 'gate' | 'approvalsRequired' | 'reviewerGroup'>;

@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../shared/log.js';
 import { unreadableDenial, type CheckAnswer, type CheckInput, type Gate } from './gate.js';
+import type { Caller } from './held-call.js';
 import type { GateMetrics } from './metrics.js';
 import { authorizationService } from '../contracts/ext-authz.js';
 import { validTraceparent } from '../contracts/traceparent.js';
@@ -15,33 +16,48 @@ export interface GrpcServer {
   close(): Promise<void>;
 }
 
+/** A Check's gRPC call as the gate's caller: gone when the gateway cancels it. */
+class GatewayCall implements Caller {
+  private listener: (() => void) | null = null;
+
+  constructor(private readonly call: grpc.ServerUnaryCall<unknown, unknown>) {}
+
+  get gone(): boolean {
+    return this.call.cancelled;
+  }
+
+  /**
+   * grpc-js says "cancelled" whenever a call's stream closes, answered or not; the gate stops
+   * listening before it answers, so only a caller leaving first is heard.
+   */
+  onGone(listener: (() => void) | null): void {
+    if (this.listener) this.call.off('cancelled', this.listener);
+    this.listener = listener;
+    if (listener) this.call.on('cancelled', listener);
+  }
+}
+
 export async function serveGrpc(gate: Gate, metrics: GateMetrics, log: Logger, port: number, host: string): Promise<GrpcServer> {
   const server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1 });
   server.addService(authorizationService().service, {
     Check: (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
       const started = performance.now();
-      const cancelled = new AbortController();
-      // The call says "cancelled" whenever its stream closes, answered or not: only before the answer does it mean the gateway left.
-      const onCancelled = () => cancelled.abort();
-      call.once('cancelled', onCancelled);
       const input = toCheckInput(call.request);
       // A parked call stays open for minutes, and grpc-js keeps the decoded message and the
       // metadata it arrived with until the call ends: emptied here, they hold nothing of the call.
       for (const field of Object.keys(call.request)) delete call.request[field];
       for (const key of Object.keys(call.metadata.getMap())) call.metadata.remove(key);
       gate
-        .check(input, cancelled.signal)
+        .check(input, new GatewayCall(call))
         .then((answer) => {
           if (!answer.allowed || Object.keys(answer.headers).length === 0) {
             metrics.checkLatency.observe({ verdict: answer.allowed ? 'pass' : 'deny' }, (performance.now() - started) / 1000);
           }
-          call.off('cancelled', onCancelled);
           callback(null, toCheckResponse(answer));
         })
         .catch((err) => {
           // Fail closed: a gate that cannot decide denies, and says why.
           log.error({ err }, 'check failed');
-          call.off('cancelled', onCancelled);
           callback(null, toCheckResponse(unreadableDenial(`approval gate unavailable: ${(err as Error).message}`, 'unavailable')));
         });
     },

@@ -16,6 +16,7 @@ import { GATE_META_KEY, type GateDetails } from '../../app/contracts/denial.js';
 import { callHash } from '../../app/contracts/tool-call.js';
 import { callKey } from '../../app/ext-auth/call-key.js';
 import { Gate, unreadableDenial, type CheckAnswer, type CheckInput, type GateOptions } from '../../app/ext-auth/gate.js';
+import type { Caller } from '../../app/ext-auth/held-call.js';
 import { createMetrics, type GateMetrics } from '../../app/ext-auth/metrics.js';
 import { ApprovalStore, DecisionError } from '../../app/ext-auth/store.js';
 import { openDatabase, type Sql } from '../../app/shared/sql.js';
@@ -57,7 +58,7 @@ it.before(async (ctx) => {
 
 it.after(async (ctx) => {
   // A case that failed may leave callers held: they go away, so nothing keeps the suite running.
-  for (const call of callers) call.abort();
+  for (const call of callers) call.leave();
   for (const stop of ctx.stops) await stop();
   await ctx.store.settled();
   await ctx.sql.close();
@@ -97,11 +98,26 @@ function gateNotStarted(ctx: Ctx, overrides: Partial<GateOptions> = {}): GateUnd
 }
 
 let calls = 0;
-const callers: AbortController[] = [];
+const callers: TestCaller[] = [];
+
+/** A gateway's side of one Check, as the gRPC face gives it to the gate: it can leave. */
+class TestCaller implements Caller {
+  gone = false;
+  private listener: (() => void) | null = null;
+
+  onGone(listener: (() => void) | null): void {
+    this.listener = listener;
+  }
+
+  leave(): void {
+    this.gone = true;
+    this.listener?.();
+  }
+}
 
 /** A caller of a Check, let go when the suite ends. */
-function caller(): AbortController {
-  const call = new AbortController();
+function caller(): TestCaller {
+  const call = new TestCaller();
   callers.push(call);
   return call;
 }
@@ -130,9 +146,9 @@ const toolCall = (args: Record<string, unknown>, id: number | string = 1) =>
 async function park(under: GateUnderTest, input: CheckInput = check()) {
   const call = caller();
   const holding = once(under.gate, 'holding') as Promise<[string]>;
-  const answer = under.gate.check(input, call.signal);
+  const answer = under.gate.check(input, call);
   const [id] = await Promise.race([holding, answer.then((a) => assert.unreachable(`answered without parking: ${JSON.stringify(a)}`) as never)]);
-  return { id, answer, leave: () => call.abort() };
+  return { id, answer, leave: () => call.leave() };
 }
 
 /** The gate's details of a refused tools/call answered as its own JSON-RPC tool error. */
@@ -168,7 +184,7 @@ async function read(ctx: Ctx, id: string): Promise<ApprovalRequest> {
 it('a call that is not a tool call passes at once, with no headers and nothing recorded', async (ctx) => {
   const under = await gateWith(ctx);
   const before = await auditSeq(ctx);
-  const answer = await under.gate.check(check({ body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }) }), caller().signal);
+  const answer = await under.gate.check(check({ body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }) }), caller());
   assert.equal(answer, { allowed: true, headers: {} });
   assert.equal(await auditAfter(ctx, before), []);
   assert.is(under.gate.parkedHere, 0);
@@ -177,7 +193,7 @@ it('a call that is not a tool call passes at once, with no headers and nothing r
 it('an unreadable body is refused with a 403 saying why, audited with the requester, method, path and trace', async (ctx) => {
   const under = await gateWith(ctx);
   const before = await auditSeq(ctx);
-  const answer = await under.gate.check(check({ body: '{"jsonrpc": "2.0", "method": ' }), caller().signal);
+  const answer = await under.gate.check(check({ body: '{"jsonrpc": "2.0", "method": ' }), caller());
   assert.is(answer.allowed, false);
   if (answer.allowed) return;
   assert.match(answer.reason, /not valid JSON/);
@@ -205,7 +221,7 @@ it('a refusal of a gate that cannot work is a 503 saying so', () => {
 it('a tool call naming no requester is denied and audited with no actor; with anonymous calls allowed it parks with none', async (ctx) => {
   const strict = await gateWith(ctx);
   const before = await auditSeq(ctx);
-  const answer = await strict.gate.check(check({ requester: null, traceparent: null }), caller().signal);
+  const answer = await strict.gate.check(check({ requester: null, traceparent: null }), caller());
   assert.equal(answer, unreadableDenial('no requester identity'));
   const [entry] = await auditAfter(ctx, before);
   assert.equal([entry.event, entry.actor, entry.detail.reason, 'traceparent' in entry], ['denied', null, 'no requester identity', false]);
@@ -231,7 +247,7 @@ it('a gate policy asking for a number of approvals outside 1 to 99 is denied bef
     const before = await auditSeq(ctx);
     // Even a call that would pass: a route whose policy is wrong is not trusted with anything.
     const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
-    const answer = await under.gate.check(check({ body: initialize, context: { approvals } }), caller().signal);
+    const answer = await under.gate.check(check({ body: initialize, context: { approvals } }), caller());
     const reason = `gate policy is invalid: approvals must be a whole number from 1 to 99, got ${JSON.stringify(approvals)}`;
     assert.equal(answer, unreadableDenial(reason), approvals);
     const [entry] = await auditAfter(ctx, before);
@@ -417,7 +433,7 @@ it('an identical call within the grant TTL of a rejection gets the same rejectio
   const { id, answer } = await park(under, check({ body }));
   await under.gate.decide(id, CAROL, false, 'no');
   await answer;
-  const again = refusal(await under.gate.check(check({ body }), caller().signal));
+  const again = refusal(await under.gate.check(check({ body }), caller()));
   assert.equal(again.details, { status: 'rejected', requestId: id, gate: 'platform', reviewers: ['carol'], reason: 'no', expiresAt: null, grantTtlSeconds: null });
   assert.equal([again.kind, again.reason], ['denied', 'no']);
   assert.equal(under.logs.filter((l) => l.msg === 'identical call rejected again').map((l) => [l.id, l.requester, l.traceparent]), [[id, 'alice', TRACE]]);
@@ -431,16 +447,16 @@ it('a rejection is replayed for the grant TTL after it even when that is shorter
   const { id, answer } = await park(under, check({ body }));
   await under.gate.decide(id, CAROL, false, 'no');
   await answer;
-  const again = refusal(await under.gate.check(check({ body }), caller().signal));
+  const again = refusal(await under.gate.check(check({ body }), caller()));
   assert.equal([again.details.status, again.details.requestId], ['rejected', id]);
 });
 
 it('a caller that goes away after it was answered "waiting" changes nothing more', async (ctx) => {
   const under = await gateWith(ctx, { holdMs: 50 });
   const call = caller();
-  const id = refusal(await under.gate.check(check(), call.signal)).details.requestId!;
+  const id = refusal(await under.gate.check(check(), call)).details.requestId!;
   const before = await auditSeq(ctx);
-  call.abort();
+  call.leave();
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(await auditAfter(ctx, before), []);
   assert.is((await read(ctx, id)).status, 'pending');
@@ -478,7 +494,7 @@ it('a call that joins a request decided before it was held is released by that d
     return arrival;
   };
   const late = await gateWith(ctx, { store: racing });
-  const answer = await late.gate.check(check({ body }), caller().signal);
+  const answer = await late.gate.check(check({ body }), caller());
   assert.equal(answer, { allowed: true, headers: { 'x-hitl-approval-id': first.id, 'x-hitl-approved-by': 'bob', 'x-hitl-traceparent': TRACE } });
   assert.equal(await first.answer, answer);
 });
@@ -486,7 +502,7 @@ it('a call that joins a request decided before it was held is released by that d
 it('past the per-requester limit a call is refused at once as exhausted, without a request', async (ctx) => {
   const under = await gateWith(ctx, { flood: { overall: 1000, perRequester: 1 } });
   const held = await park(under, check({ requester: 'ivan' }));
-  const answer = await under.gate.check(check({ requester: 'ivan' }), caller().signal);
+  const answer = await under.gate.check(check({ requester: 'ivan' }), caller());
   const refused = refusal(answer);
   assert.equal([refused.kind, refused.reason], ['exhausted', 'ivan already has 1 requests waiting for review']);
   assert.is(refused.text, 'Refused by the platform gate: ivan already has 1 requests waiting for review');
@@ -504,7 +520,7 @@ it('past the overall limit (--max-pending) any requester is refused at once; a d
   const pendingNow = (await ctx.store.pending()).length;
   const under = await gateWith(ctx, { flood: { overall: pendingNow + 2, perRequester: 20 } });
   const held = [await park(under, check({ requester: 'judy' })), await park(under, check({ requester: 'karl' }))];
-  const refused = refusal(await under.gate.check(check({ requester: 'liam' }), caller().signal));
+  const refused = refusal(await under.gate.check(check({ requester: 'liam' }), caller()));
   const reason = `too many requests waiting for review (${pendingNow + 2}); try later`;
   assert.equal([refused.kind, refused.reason, refused.details.status, refused.details.requestId], ['exhausted', reason, 'flood_denied', null]);
   assert.not.ok((await ctx.store.pending()).some((r) => r.requester === 'liam'), 'nothing parked for the refused call');
@@ -520,7 +536,7 @@ it('past the overall limit (--max-pending) any requester is refused at once; a d
 it('a call nobody decides is refused when its time runs out, and the request is timed out', async (ctx) => {
   const under = await gateWith(ctx, { parkTimeoutMs: 300 });
   const input = check();
-  const answer = under.gate.check(input, caller().signal);
+  const answer = under.gate.check(input, caller());
   const refused = refusal(await answer);
   const id = refused.details.requestId!;
   assert.equal([refused.kind, refused.reason, refused.text], ['denied', 'timed out after 300ms', 'Not approved (platform gate): timed out after 300ms; the call did not run']);
@@ -533,7 +549,7 @@ it('a call nobody decides is refused when its time runs out, and the request is 
 it('a hold that ends first answers "waiting", keeps the request queued, and still times it out on time', async (ctx) => {
   const under = await gateWith(ctx, { holdMs: 50, parkTimeoutMs: 1500, grantTtlMs: 60_000 });
   const before = await auditSeq(ctx);
-  const answer = await under.gate.check(check(), caller().signal);
+  const answer = await under.gate.check(check(), caller());
   const refused = refusal(answer);
   const id = refused.details.requestId!;
   const deferred = await read(ctx, id);
@@ -553,9 +569,9 @@ it('a hold that ends first answers "waiting", keeps the request queued, and stil
 it('an approval given after the hold lets the same call through once, logged and counted', async (ctx) => {
   const under = await gateWith(ctx, { holdMs: 50 });
   const body = toolCall({ version: 'v3', ticket: 'CHG-grant' });
-  const id = refusal(await under.gate.check(check({ body }), caller().signal)).details.requestId!;
+  const id = refusal(await under.gate.check(check({ body }), caller())).details.requestId!;
   await under.gate.decide(id, BOB, true, 'go ahead');
-  const answer = await under.gate.check(check({ body, traceparent: null }), caller().signal);
+  const answer = await under.gate.check(check({ body, traceparent: null }), caller());
   assert.equal(answer, { allowed: true, headers: { 'x-hitl-approval-id': id, 'x-hitl-approved-by': 'bob' }, removeHeaders: ['x-hitl-traceparent'] });
   assert.equal(under.logs.filter((l) => l.msg === 'approval given after the hold used by the same call').map((l) => [l.id, l.requester]), [[id, 'alice']]);
   assert.is(await decisions(under.metrics, 'grant_used'), 1);
@@ -576,8 +592,8 @@ it('a caller that goes away leaves its request abandoned and is answered so', as
 it('a caller already gone when its call is parked leaves the request abandoned at once', async (ctx) => {
   const under = await gateWith(ctx);
   const gone = caller();
-  gone.abort();
-  const refused = refusal(await under.gate.check(check(), gone.signal));
+  gone.leave();
+  const refused = refusal(await under.gate.check(check(), gone));
   assert.is(refused.details.status, 'abandoned');
   assert.is((await read(ctx, refused.details.requestId!)).status, 'abandoned');
 });
@@ -603,7 +619,7 @@ it('a decision committed as the hold ends is the answer, not "waiting"', async (
     return ctx.store.stopWaiting(id, why, reason);
   };
   const under = await gateWith(ctx, { store: deciding, holdMs: 50 });
-  const answer = await under.gate.check(check(), caller().signal);
+  const answer = await under.gate.check(check(), caller());
   assert.is(answer.allowed, true, JSON.stringify(answer));
 });
 
@@ -640,7 +656,7 @@ it('a call whose time runs out just after a decision is answered with the decisi
     return ctx.store.finish(id, status, reason);
   };
   const deaf = gateNotStarted(ctx, { store: deciding, parkTimeoutMs: 100 });
-  const answer = await deaf.gate.check(check(), caller().signal);
+  const answer = await deaf.gate.check(check(), caller());
   assert.equal([answer.allowed, answer.allowed && answer.headers['x-hitl-approved-by']], [true, 'bob']);
 });
 
@@ -677,7 +693,7 @@ it('a deferred request that cannot be timed out when its time runs out is logged
     throw new Error('the store is unreachable');
   };
   const under = await gateWith(ctx, { store: failing, holdMs: 50, parkTimeoutMs: 300 });
-  const id = refusal(await under.gate.check(check(), caller().signal)).details.requestId!;
+  const id = refusal(await under.gate.check(check(), caller())).details.requestId!;
   await triedToFinish;
   await new Promise((resolve) => setImmediate(resolve));
   const warned = under.logs.filter((l) => l.msg === 'could not time out a deferred request; the sweep will');
