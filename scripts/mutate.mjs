@@ -26,6 +26,7 @@ export const CORE = {
   'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/(gate|gate-in-process|queue-counts)\\.test'],
   'app/ext-auth/store.ts': ['ext-auth/(gate-in-process|admin-routes)', 'ext-auth/(gate|group-commit|identical-calls|restart)\\.test'],
   'app/ext-auth/gate.ts': ['ext-auth/gate-in-process', '(ext-auth/(gate|identical-calls|redaction)|replicas/connection-loss)\\.test'],
+  'app/ext-auth/held-call.ts': ['ext-auth/(held-call|gate-in-process)', 'ext-auth/(gate|identical-calls)\\.test'],
   'app/ui/server.tsx': ['ui/server', 'ui/'],
 };
 
@@ -79,8 +80,11 @@ for (const file of files) {
     mutate,
     concurrency: 1,
     coverageAnalysis: 'off',
-    // Added to the dry run's time: enough for a loaded machine, short enough that a mutant
-    // which loops forever costs seconds, not minutes.
+    // A mutant's deadline is timeoutFactor × the dry run's time + timeoutMS. The later stages
+    // run servers and the binary, and on a loaded machine take two or three times as long as
+    // in the dry run; a tighter factor counted such slow runs as timeouts, which Stryker
+    // scores as kills. A mutant that hangs the first stage is stopped by its own deadline.
+    timeoutFactor: 3,
     timeoutMS: 20_000,
     reporters: ['json', 'clear-text', 'progress-append-only'],
     jsonReporter: { fileName: report },
