@@ -24,7 +24,7 @@ export const CORE = {
   'app/mcp/db/orders.ts': ['mcp/orders', 'mcp/tools'],
   'app/gateway/proxy.ts': ['gateway/proxy', 'gateway/(agentgateway-semantics|end-to-end)'],
   'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/(gate|gate-in-process|queue-counts)\\.test'],
-  'app/ext-auth/store.ts': ['ext-auth/(gate-in-process|admin-routes)', 'ext-auth/(gate|group-commit|identical-calls|restart)\\.test'],
+  'app/ext-auth/store.ts': ['ext-auth/(gate-in-process|admin-routes|pending-page|queue-counts)', '(ext-auth/(gate|group-commit|identical-calls|restart)|replicas/postgres)\\.test'],
   'app/ext-auth/gate.ts': ['ext-auth/gate-in-process', '(ext-auth/(gate|identical-calls|redaction)|replicas/connection-loss)\\.test'],
   'app/ext-auth/held-call.ts': ['ext-auth/(held-call|gate-in-process)', 'ext-auth/(gate|identical-calls)\\.test'],
   'app/ui/server.tsx': ['ui/server', 'ui/'],
