@@ -175,6 +175,18 @@ async function auditSeq(ctx: Ctx): Promise<number> {
   return (await ctx.store.auditChain()).at(-1)?.seq ?? 0;
 }
 
+/** The store, but `method` fails as an unreachable store would; `reached` resolves when it is first called. */
+function unreachableAt(store: ApprovalStore, method: 'get' | 'finish'): { store: ApprovalStore; reached: Promise<void> } {
+  const failing = Object.create(store) as ApprovalStore;
+  let called!: () => void;
+  const reached = new Promise<void>((resolve) => (called = resolve));
+  failing[method] = async () => {
+    called();
+    throw new Error('the store is unreachable');
+  };
+  return { store: failing, reached };
+}
+
 async function read(ctx: Ctx, id: string): Promise<ApprovalRequest> {
   const request = await ctx.store.get(id);
   assert.ok(request, `request ${id} is stored`);
@@ -678,13 +690,7 @@ it('a decision that cannot be read yet is logged, and the call stays held until 
   const under = await gateWith(ctx);
   const body = toolCall({ version: 'v3', ticket: 'CHG-unreadable' });
   const first = await park(under, check({ body }));
-  const failing = Object.create(ctx.store) as ApprovalStore;
-  let looked!: () => void;
-  const lookedUp = new Promise<void>((resolve) => (looked = resolve));
-  failing.get = async () => {
-    looked();
-    throw new Error('the store is unreachable');
-  };
+  const { store: failing, reached: lookedUp } = unreachableAt(ctx.store, 'get');
   const joining = await gateWith(ctx, { store: failing });
   const second = await park(joining, check({ body }));
   await lookedUp;
@@ -699,13 +705,7 @@ it('a decision that cannot be read yet is logged, and the call stays held until 
 });
 
 it('a deferred request that cannot be timed out when its time runs out is logged, for the sweep to end', async (ctx) => {
-  const failing = Object.create(ctx.store) as ApprovalStore;
-  let tried!: () => void;
-  const triedToFinish = new Promise<void>((resolve) => (tried = resolve));
-  failing.finish = async () => {
-    tried();
-    throw new Error('the store is unreachable');
-  };
+  const { store: failing, reached: triedToFinish } = unreachableAt(ctx.store, 'finish');
   const under = await gateWith(ctx, { store: failing, holdMs: 50, parkTimeoutMs: 300 });
   const id = refusal(await under.gate.check(check(), caller())).details.requestId!;
   await triedToFinish;
