@@ -178,7 +178,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
     if (arrival.kind === 'replayed_rejection') {
       metrics.decisions.inc({ outcome: 'replayed_rejection' });
       log.info({ id: known.id, requester }, 'identical call rejected again');
-      return this.refuse(input, { ...this.details(known, 'rejected'), reviewers: known.decidedBy ? [known.decidedBy] : [] });
+      return this.refuse(input, { ...this.details(known, 'rejected'), reviewers: reviewersOf(known) });
     }
     if (arrival.kind === 'grant_used') {
       metrics.decisions.inc({ outcome: 'grant_used' });
@@ -211,7 +211,7 @@ export class Gate extends EventEmitter<{ change: [QueueChange]; holding: [string
     log.info({ id: held.id, outcome: decided.status, by: decided.decidedBy }, 'released');
     if (decided.status === 'approved') return this.letThrough(decided, held.traceparent);
     const status = decided.status as Exclude<GateDetails['status'], 'flood_denied' | 'waiting'>;
-    return this.refuseBody(held.rpcBody, { ...this.details(decided, status), reviewers: status === 'rejected' && decided.decidedBy ? [decided.decidedBy] : [] });
+    return this.refuseBody(held.rpcBody, { ...this.details(decided, status), reviewers: reviewersOf(decided) });
   }
 
   /** An approved call goes on with its approval, and its own trace, for the MCP server's audit. */
@@ -341,6 +341,9 @@ type Decided = ApprovalRequest | (Pick<ApprovalRequest, 'id' | 'gate'> & { statu
 
 /** A hold ends with a decision, or, when the gate stops holding first, with the request still pending. */
 type HoldOutcome = { decided: Decided } | { deferred: ApprovalRequest };
+
+/** Who a refusal names as deciding: a rejection's reviewer; nobody decides a timeout or an abandoned call. */
+const reviewersOf = (request: { decidedBy?: string | null }): string[] => (request.decidedBy ? [request.decidedBy] : []);
 
 const abandoned = (held: HeldCall, reason: string): Decided => ({ id: held.id, gate: held.gate, status: 'abandoned', reason });
 
