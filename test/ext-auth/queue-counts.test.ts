@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { admin, checkRequest, extAuthConfig, grpcClient, nextChange, startGate, toolCall, type CheckResult } from '../helpers/ext-auth.js';
 import { tempDir } from '../helpers/temp.js';
-import type { RunningExtAuth } from '../../app/ext-auth/command.js';
+import type { ExtAuthConfig, RunningExtAuth } from '../../app/ext-auth/command.js';
 import type { PendingCounts, PendingIds, PendingList, PendingPage } from '../../app/contracts/admin-api.js';
 import { GATE_POLICY_KEYS } from '../../app/contracts/gate-policy.js';
 
@@ -30,18 +30,31 @@ async function assertCountsMatchQueue(adminUrl: string, total: number, when: str
 }
 
 /** Parks one call of `tool` at `gate` for `requester`, resolving with its request id once parked. */
-async function park(ext: RunningExtAuth, grpc: ReturnType<typeof grpcClient>, gate: string, tool: string, requester: string) {
+async function park(ext: RunningExtAuth, grpc: Grpc, gate: string, tool: string, requester: string) {
   const parked = nextChange(ext.gate, (c) => c.type === 'parked');
   const call = grpc.check(checkRequest({ body: toolCall(tool, { requester }), headers: { 'x-user-id': requester }, context: { [GATE_POLICY_KEYS.gate]: gate } }));
   const { id } = await parked;
   return { id, ...call };
 }
 
-test('counts per gate and tool follow parks, approvals, rejections and callers leaving', async () => {
-  const dir = tempDir('queue-counts');
-  const ext = await startGate(extAuthConfig(dir.path));
+type Grpc = ReturnType<typeof grpcClient>;
+
+/** Runs `body` against a gate of its own on a new data folder, and stops it whatever happens. */
+async function withGate(name: string, overrides: Partial<ExtAuthConfig>, body: (ext: RunningExtAuth, grpc: Grpc) => Promise<void>): Promise<void> {
+  const dir = tempDir(name);
+  const ext = await startGate(extAuthConfig(dir.path, overrides));
   const grpc = grpcClient(ext.grpcPort);
   try {
+    await body(ext, grpc);
+  } finally {
+    grpc.close();
+    await ext.close();
+    dir.remove();
+  }
+}
+
+test('counts per gate and tool follow parks, approvals, rejections and callers leaving', () =>
+  withGate('queue-counts', {}, async (ext, grpc) => {
     await assertCountsMatchQueue(ext.adminUrl, 0, 'empty');
     const calls: Awaited<ReturnType<typeof park>>[] = [];
     for (const [gate, tool, requester] of [
@@ -80,19 +93,12 @@ test('counts per gate and tool follow parks, approvals, rejections and callers l
     for (const call of [calls[1], calls[4]]) assert.is((await admin(ext.adminUrl, 'bob').decide(call.id, false, 'cleaning up')).status, 204);
     await Promise.all([calls[1].result, calls[4].result]);
     await assertCountsMatchQueue(ext.adminUrl, 0, 'after the last decision');
-  } finally {
-    grpc.close();
-    await ext.close();
-    dir.remove();
-  }
-});
+  }),
+);
 
-test('the ids of a page: as far as its last request, with the ones decided since left out', async () => {
-  const dir = tempDir('queue-ids');
-  const ext = await startGate(extAuthConfig(dir.path));
-  const grpc = grpcClient(ext.grpcPort);
-  const bob = admin(ext.adminUrl, 'bob');
-  try {
+test('the ids of a page: as far as its last request, with the ones decided since left out', () =>
+  withGate('queue-ids', {}, async (ext, grpc) => {
+    const bob = admin(ext.adminUrl, 'bob');
     const calls = [];
     for (const requester of ['ann', 'ben', 'cid', 'dee']) calls.push(await park(ext, grpc, 'db', 'run_migration', requester));
     const ids = calls.map((c) => c.id);
@@ -107,30 +113,19 @@ test('the ids of a page: as far as its last request, with the ones decided since
     assert.equal(await bad.json(), { error: '"through" must be the "next" of an earlier page' });
     for (const id of ids.slice(1)) assert.is((await bob.decide(id, false, 'cleaning up')).status, 204);
     await Promise.all(calls.map((c) => c.result));
-  } finally {
-    grpc.close();
-    await ext.close();
-    dir.remove();
-  }
-});
+  }),
+);
 
-test('counts follow requests that time out', async () => {
-  const dir = tempDir('queue-counts-expiry');
-  const ext = await startGate(extAuthConfig(dir.path, { parkTimeout: 500 }));
-  const grpc = grpcClient(ext.grpcPort);
-  try {
+test('counts follow requests that time out', () =>
+  withGate('queue-counts-expiry', { parkTimeout: 500 }, async (ext, grpc) => {
     const timedOut = nextChange(ext.gate, (c) => c.type === 'timed_out');
     const call = await park(ext, grpc, 'db', 'run_migration', 'ann');
     await assertCountsMatchQueue(ext.adminUrl, 1, 'while parked');
     assert.is((await timedOut).id, call.id);
     assert.is(((await call.result) as CheckResult).toolError?.details.status, 'timed_out');
     await assertCountsMatchQueue(ext.adminUrl, 0, 'after the timeout');
-  } finally {
-    grpc.close();
-    await ext.close();
-    dir.remove();
-  }
-});
+  }),
+);
 
 test('after a restart the counts are those of the requests left waiting, and keep following changes', async () => {
   const dir = tempDir('queue-counts-restart');
