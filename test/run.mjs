@@ -8,13 +8,16 @@ import { spawn } from 'node:child_process';
 // Found by module resolution, not by a fixed path: a copy of the project (a worktree, a
 // mutation-testing sandbox) may reach node_modules through a parent folder.
 const uvu = new URL('../bin.js', import.meta.resolve('uvu')).pathname;
-const filter = process.argv.slice(2);
+const filter = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+// `--bail`: stop at the first failing case. Mutation testing wants only whether a suite fails,
+// and most mutants fail the first file they meet, so the rest need not run.
+const bail = process.argv.includes('--bail');
 const deadlineMinutes = Number(process.env.HITL_TEST_DEADLINE_MINUTES ?? 60);
 
 // Its own process group, so that stopping it also stops the servers the tests started.
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', uvu, 'test', filter[0] ?? '.*\\.test\\.ts$', '--ignore', 'helpers'],
+  ['--import', 'tsx', uvu, 'test', filter[0] ?? '.*\\.test\\.ts$', '--ignore', 'helpers', ...(bail ? ['--bail'] : [])],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' }, detached: true },
 );
 const stopTests = () => {
@@ -47,6 +50,9 @@ const deadline = setTimeout(() => {
 
 child.on('close', (code) => {
   clearTimeout(deadline);
+  // A run that stopped early (a bail, a crash) skipped the suites' own teardown; servers they
+  // started are still in the group.
+  stopTests();
   const count = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1] ?? 0);
   const total = count('Total');
   const passed = count('Passed');
