@@ -9,8 +9,8 @@ import { basename } from 'node:path';
 
 /**
  * Each core file and the suites that exercise it, as test path regexes (test/run.mjs) run in
- * order: the in-process suites first, then those that start servers or the binary, which run
- * only when the first pass. A mutant the fast suites kill so costs about a second.
+ * order: the in-process suites first, then those that start servers or the binary, each stage
+ * only when those before it pass. A mutant the fast suites kill so costs about a second.
  */
 export const CORE = {
   'app/ext-auth/classify.ts': ['ext-auth/classify'],
@@ -24,7 +24,7 @@ export const CORE = {
   'app/mcp/db/orders.ts': ['mcp/orders', 'mcp/tools'],
   'app/gateway/proxy.ts': ['gateway/proxy', 'gateway/(agentgateway-semantics|end-to-end)'],
   'app/ext-auth/admin.ts': ['ext-auth/admin-routes', 'ext-auth/(gate|gate-in-process|queue-counts)\\.test'],
-  'app/ext-auth/store.ts': ['ext-auth/(gate-in-process|admin-routes|pending-page|queue-counts)', '(ext-auth/(gate|group-commit|identical-calls|restart)|replicas/postgres)\\.test'],
+  'app/ext-auth/store.ts': ['ext-auth/store\\.test', 'ext-auth/(gate-in-process|admin-routes|pending-page|queue-counts)', '(ext-auth/(gate|group-commit|identical-calls|restart)|replicas/postgres)\\.test'],
   'app/ext-auth/gate.ts': ['ext-auth/gate-in-process', '(ext-auth/(gate|identical-calls|redaction)|replicas/connection-loss)\\.test'],
   'app/ext-auth/held-call.ts': ['ext-auth/(held-call|gate-in-process)', 'ext-auth/(gate|identical-calls)\\.test'],
   'app/ui/server.tsx': ['ui/server', 'ui/'],
