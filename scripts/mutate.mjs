@@ -68,12 +68,12 @@ for (const file of files) {
     $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     testRunner: 'command',
     // Exit status only: a killed mutant is a suite that failed, and the first failure ends it.
-    // A mutant that hangs an in-process suite is stopped by the runner's own deadline (a
-    // minute: those suites take seconds, but the admin routes' took over thirty on a machine
-    // shared with other runs, which the deadline must not count as a kill) rather than
-    // Stryker's, which scales with every stage.
+    // A mutant that hangs an in-process stage (every stage but the last) is stopped by the
+    // runner's own deadline (a minute: those suites take seconds, but the admin routes' took
+    // over thirty on a machine shared with other runs, which the deadline must not count as a
+    // kill) rather than Stryker's, which scales with every stage.
     commandRunner: {
-      command: CORE[file].map((suites, stage) => `${stage === 0 ? 'HITL_TEST_DEADLINE_MINUTES=1 ' : ''}node test/run.mjs --bail '${suites}'`).join(' && '),
+      command: CORE[file].map((suites, stage, stages) => `${stage < stages.length - 1 ? 'HITL_TEST_DEADLINE_MINUTES=1 ' : ''}node test/run.mjs --bail '${suites}'`).join(' && '),
     },
     // Suites that spawn the binary run dist/hitl.mjs beside them, so it is bundled inside the
     // sandbox from the instrumented sources; the child inherits the active mutant's id from
