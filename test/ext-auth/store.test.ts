@@ -583,36 +583,36 @@ function storeSuite(engine: Engine) {
   it('the queue read in pages, by gate and by tool, oldest first', async (ctx) => {
     const gate = `paged-${engine}`;
     const at = Date.now() - 60_000;
-    const made = [0, 1, 2, 3].map((i) => call({ gate, receivedAt: new Date(at + i * 1000).toISOString(), toolName: i === 2 ? 'drop_table' : 'run_migration' }));
-    for (const request of [...made].reverse()) await park(ctx, request);
-    const ids = (requests: ApprovalRequest[]) => requests.map((r) => r.id);
-    assert.equal(ids(await ctx.store.pendingPage({ gate, limit: 2 })), ids(made.slice(0, 2)));
-    const position = { receivedAt: made[1].receivedAt, id: made[1].id };
-    assert.equal(ids(await ctx.store.pendingPage({ gate, limit: 10, after: position })), ids(made.slice(2)));
-    assert.equal(ids(await ctx.store.pendingPage({ gate, limit: 10, tool: 'drop_table' })), [made[2].id]);
-    assert.equal(ids(await ctx.store.pendingPage({ gate, limit: 10, tool: 'run_migration', after: position })), [made[3].id]);
+    const requests = [0, 1, 2, 3].map((i) => call({ gate, receivedAt: new Date(at + i * 1000).toISOString(), toolName: i === 2 ? 'drop_table' : 'run_migration' }));
+    for (const request of [...requests].reverse()) await park(ctx, request);
+    const ids = (list: ApprovalRequest[]) => list.map((r) => r.id);
+    assert.equal(ids(await ctx.store.pendingPage({ gate, limit: 2 })), ids(requests.slice(0, 2)));
+    const position = { receivedAt: requests[1].receivedAt, id: requests[1].id };
+    assert.equal(ids(await ctx.store.pendingPage({ gate, limit: 10, after: position })), ids(requests.slice(2)));
+    assert.equal(ids(await ctx.store.pendingPage({ gate, limit: 10, tool: 'drop_table' })), [requests[2].id]);
+    assert.equal(ids(await ctx.store.pendingPage({ gate, limit: 10, tool: 'run_migration', after: position })), [requests[3].id]);
     assert.equal(await queueCounts(ctx, gate), { run_migration: 3, drop_table: 1 });
 
-    const all = ids(await ctx.store.pending()).filter((id) => ids(made).includes(id));
-    assert.equal(all, ids(made));
-    const through = (await ctx.store.pendingIds(position)).filter((id) => ids(made).includes(id));
-    assert.equal(through, ids(made.slice(0, 2)));
-    assert.equal((await ctx.store.pendingIds()).filter((id) => ids(made).includes(id)), ids(made));
+    const all = ids(await ctx.store.pending()).filter((id) => ids(requests).includes(id));
+    assert.equal(all, ids(requests));
+    const through = (await ctx.store.pendingIds(position)).filter((id) => ids(requests).includes(id));
+    assert.equal(through, ids(requests.slice(0, 2)));
+    assert.equal((await ctx.store.pendingIds()).filter((id) => ids(requests).includes(id)), ids(requests));
   });
 
   it('history: ended requests, newest first, filtered by status, requester and tool, with their total', async (ctx) => {
     const requester = `kim-${engine}`;
     const at = Date.now() - 60_000;
-    const made = [0, 1, 2].map((i) => call({ requester, receivedAt: new Date(at + i * 1000).toISOString(), toolName: i === 0 ? 'drop_table' : 'run_migration' }));
-    for (const request of made) await park(ctx, request);
-    await ctx.store.decide(made[0].id, BOB, true, 'ok');
-    await ctx.store.decide(made[1].id, BOB, false, 'no');
+    const requests = [0, 1, 2].map((i) => call({ requester, receivedAt: new Date(at + i * 1000).toISOString(), toolName: i === 0 ? 'drop_table' : 'run_migration' }));
+    for (const request of requests) await park(ctx, request);
+    await ctx.store.decide(requests[0].id, BOB, true, 'ok');
+    await ctx.store.decide(requests[1].id, BOB, false, 'no');
     const still = await park(ctx, call({ requester }));
     const ids = (page: { items: ApprovalRequest[]; total: number }) => [page.items.map((r) => r.id), page.total];
-    assert.equal(ids(await ctx.store.history({ requester, limit: 10, offset: 0 })), [[made[1].id, made[0].id], 2]);
-    assert.equal(ids(await ctx.store.history({ requester, limit: 1, offset: 1 })), [[made[0].id], 2]);
-    assert.equal(ids(await ctx.store.history({ requester, status: 'rejected', limit: 10, offset: 0 })), [[made[1].id], 1]);
-    assert.equal(ids(await ctx.store.history({ requester, tool: 'drop_table', limit: 10, offset: 0 })), [[made[0].id], 1]);
+    assert.equal(ids(await ctx.store.history({ requester, limit: 10, offset: 0 })), [[requests[1].id, requests[0].id], 2]);
+    assert.equal(ids(await ctx.store.history({ requester, limit: 1, offset: 1 })), [[requests[0].id], 2]);
+    assert.equal(ids(await ctx.store.history({ requester, status: 'rejected', limit: 10, offset: 0 })), [[requests[1].id], 1]);
+    assert.equal(ids(await ctx.store.history({ requester, tool: 'drop_table', limit: 10, offset: 0 })), [[requests[0].id], 1]);
     assert.ok(!(await ctx.store.history({ requester, limit: 10, offset: 0 })).items.some((r) => r.id === still.id), 'a pending request is not history');
   });
 
