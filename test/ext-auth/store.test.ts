@@ -363,7 +363,7 @@ function storeSuite(engine: Engine) {
       assert.ok(await replica.finish(parked.id, 'timed_out', 'nobody decided'));
       assert.is(await ctx.store.floodRefusal(call({ requester: 'jay' }), limits, anHourAgo()), null);
       // And another replica's park is counted by this one's arrival.
-      await replica.arrive(call({ requester: 'jay' }), limits, 'replica-2', anHourAgo());
+      assert.is((await replica.arrive(call({ requester: 'jay' }), limits, 'replica-2', anHourAgo())).kind, 'parked');
       assert.is((await ctx.store.arrive(call({ requester: 'jay' }), limits, 'replica-1', anHourAgo())).kind, 'flooded');
     });
   }
