@@ -366,6 +366,19 @@ function storeSuite(engine: Engine) {
       assert.is((await replica.arrive(call({ requester: 'jay' }), limits, 'replica-2', anHourAgo())).kind, 'parked');
       assert.is((await ctx.store.arrive(call({ requester: 'jay' }), limits, 'replica-1', anHourAgo())).kind, 'flooded');
     });
+
+    it('counts read again inside a batch include the calls parked earlier in it', async (ctx) => {
+      const limits = { perRequester: 1, overall: 10_000 };
+      const replica = await ctx.another();
+      const first = await park(ctx, call({ requester: 'kai' }));
+      assert.ok(await replica.finish(first.id, 'timed_out', 'nobody decided'));
+      // This copy still counts the first call, so the refusal reads the counts again, in the batch that parks the second.
+      const [parked, refusal] = await Promise.all([
+        ctx.store.arrive(call({ requester: 'kai' }), limits, 'replica-1', anHourAgo()),
+        ctx.store.floodRefusal(call({ requester: 'kai' }), limits, anHourAgo()),
+      ]);
+      assert.equal([parked.kind, refusal], ['parked', 'kai already has 1 requests waiting for review']);
+    });
   }
 
   it('stopWaiting: one of several callers leaving lowers the count and keeps the request', async (ctx) => {
@@ -430,6 +443,30 @@ function storeSuite(engine: Engine) {
     assert.equal([decided?.status, decided?.waiting], ['rejected', 1]);
     assert.is(await ctx.store.stopWaiting('no-such-request', 'abandoned', 'the caller went away'), null);
     assert.equal(await auditAfter(ctx, before), []);
+  });
+
+  // Units submitted in the same turn of the event loop commit in one batch, in the order given.
+
+  it('in one batch, a call arriving after a rejection of its request meets the rejection, not a request to join', async (ctx) => {
+    const request = await park(ctx);
+    const [rejected, arrival] = await Promise.all([ctx.store.decide(request.id, BOB, false, 'no'), arrive(ctx, again(request))]);
+    assert.is(rejected.status, 'rejected');
+    assert.equal([arrival.kind, arrival.kind === 'replayed_rejection' && arrival.request.id], ['replayed_rejection', request.id]);
+  });
+
+  it('in one batch, the replica a call joined from stays the holder through a later change of the request', async (ctx) => {
+    const request = await park(ctx, call(), 'replica-1');
+    await arrive(ctx, again(request), 'replica-1');
+    const [joined, left] = await Promise.all([arrive(ctx, again(request), 'replica-3'), ctx.store.stopWaiting(request.id, 'abandoned', 'the caller went away')]);
+    assert.equal([joined.kind, left?.waiting], ['joined', 2]);
+    assert.is(await holderOf(ctx, request.id), 'replica-3');
+    assert.is((await stored(ctx, request.id)).waiting, 2);
+
+    // Deferred and joined again in one batch: held again, by the replica it joined from.
+    const deferred = await park(ctx, call(), 'replica-1');
+    const [, rejoined] = await Promise.all([ctx.store.stopWaiting(deferred.id, 'hold_ended', 'the gate stopped holding the call'), arrive(ctx, again(deferred), 'replica-4')]);
+    assert.is(rejoined.kind, 'joined');
+    assert.is(await holderOf(ctx, deferred.id), 'replica-4');
   });
 
   it('decide: an approval ends the request, counted down, audited, announced and handed to the listeners', async (ctx) => {
