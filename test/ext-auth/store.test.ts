@@ -29,7 +29,7 @@ interface Ctx {
   close(): Promise<void>;
 }
 
-const LIMITS = { perRequester: 20, overall: 10_000 };
+const LIMITS = { perRequester: 10_000, overall: 10_000 };
 const BOB = { name: 'bob', groups: ['platform'] };
 const CAROL = { name: 'carol', groups: ['platform', 'dba'] };
 const TRACE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -273,11 +273,13 @@ function storeSuite(engine: Engine) {
   it('an approval given after every caller stopped waiting is a grant, used once by the same call within its TTL', async (ctx) => {
     const request = await park(ctx, call({ grantTtlSeconds: 120 }));
     await ctx.store.stopWaiting(request.id, 'hold_ended', 'the gate stopped holding the call');
+    const decided = await auditSeq(ctx);
     const approved = await ctx.store.decide(request.id, BOB, true, 'go');
     assert.is(approved.status, 'approved');
     assert.ok(approved.grant, 'the approval became a grant');
     assert.is(Date.parse(approved.grant!.until) - Date.parse(approved.decidedAt!), 120_000);
     assert.is(approved.grant!.usedAt, null);
+    assert.equal(described(await auditAfter(ctx, decided)), [['approved', request.id, 'bob', { reason: 'go', approvals: 1, required: 1, grantUntil: approved.grant!.until }, TRACE]]);
 
     const before = await auditSeq(ctx);
     const used = await arrive(ctx, again(request, { requester: 'alice' }));
@@ -303,6 +305,11 @@ function storeSuite(engine: Engine) {
     const left = await park(ctx);
     await ctx.store.stopWaiting(left.id, 'hold_ended', 'the gate stopped holding the call');
     assert.is((await ctx.store.decide(left.id, BOB, false, 'no')).grant, null);
+    // Deferred, then joined by the same call again: a caller is held once more.
+    const rejoined = await park(ctx);
+    await ctx.store.stopWaiting(rejoined.id, 'hold_ended', 'the gate stopped holding the call');
+    await arrive(ctx, again(rejoined));
+    assert.is((await ctx.store.decide(rejoined.id, BOB, true, 'go')).grant, null);
   });
 
   it('a call over the per-requester or the overall limit is not parked, and says which', async (ctx) => {
@@ -346,10 +353,15 @@ function storeSuite(engine: Engine) {
 
   it('a store that starts counts the requests already waiting', async (ctx) => {
     const limits = { perRequester: 2, overall: 10_000 };
-    for (let i = 0; i < 2; i++) await park(ctx, call({ requester: 'hal', gate: 'restarted' }));
+    await park(ctx, call({ requester: 'hal', gate: 'restarted' }));
+    const halsLast = await park(ctx, call({ requester: 'hal', gate: 'restarted' }));
+    const waiting = (await ctx.store.pending()).length;
     const started = await ctx.another();
     assert.is(await started.floodRefusal(call({ requester: 'hal' }), limits, anHourAgo()), 'hal already has 2 requests waiting for review');
+    // Before it has read the keys of recent calls, it reads them rather than refuse one that may join.
+    assert.is(await started.floodRefusal(again(halsLast), limits, anHourAgo()), null);
     assert.is(await started.floodRefusal(call({ requester: 'ida' }), limits, anHourAgo()), null);
+    assert.is(await started.floodRefusal(call({ requester: 'ida' }), { perRequester: 20, overall: waiting }, anHourAgo()), `too many requests waiting for review (${waiting}); try later`);
     assert.equal(await queueCounts(ctx, 'restarted'), { run_migration: 2 });
   });
 
@@ -365,6 +377,32 @@ function storeSuite(engine: Engine) {
       // And another replica's park is counted by this one's arrival.
       assert.is((await replica.arrive(call({ requester: 'jay' }), limits, 'replica-2', anHourAgo())).kind, 'parked');
       assert.is((await ctx.store.arrive(call({ requester: 'jay' }), limits, 'replica-1', anHourAgo())).kind, 'flooded');
+    });
+
+    it('a replica that has read the recent call keys still joins a call another replica parked since', async (ctx) => {
+      const replica = await ctx.another();
+      // A refusal reads the counts and the keys again.
+      assert.is(await ctx.store.floodRefusal(call({ requester: 'liv' }), { perRequester: 0, overall: 10_000 }, anHourAgo()), 'liv already has 0 requests waiting for review');
+      const elsewhere = call({ requester: 'liv' });
+      assert.is((await replica.arrive(elsewhere, LIMITS, 'replica-2', anHourAgo())).kind, 'parked');
+      const joined = await arrive(ctx, again(elsewhere));
+      assert.equal([joined.kind, joined.kind === 'joined' && joined.request.id], ['joined', elsewhere.id]);
+    });
+
+    it('a batch run again without the unit the database refused counts each park once', async (ctx) => {
+      const limits = { perRequester: 1, overall: 10_000 };
+      const replica = await ctx.another();
+      const first = await park(ctx, call({ requester: 'max' }));
+      assert.ok(await replica.finish(first.id, 'timed_out', 'nobody decided'));
+      const refused = await park(ctx);
+      // PostgreSQL refuses a NUL in JSON: that decision fails alone, and its batch is run again unit by unit.
+      const [decision, parked, refusal] = await Promise.allSettled([
+        ctx.store.decide(refused.id, BOB, true, 'ok\u0000'),
+        ctx.store.arrive(call({ requester: 'max' }), limits, 'replica-1', anHourAgo()),
+        ctx.store.floodRefusal(call({ requester: 'max' }), limits, anHourAgo()),
+      ]);
+      assert.is(decision.status, 'rejected');
+      assert.equal([parked.status === 'fulfilled' && parked.value.kind, refusal.status === 'fulfilled' && refusal.value], ['parked', 'max already has 1 requests waiting for review']);
     });
 
     it('counts read again inside a batch include the calls parked earlier in it', async (ctx) => {
@@ -467,6 +505,18 @@ function storeSuite(engine: Engine) {
     const [, rejoined] = await Promise.all([ctx.store.stopWaiting(deferred.id, 'hold_ended', 'the gate stopped holding the call'), arrive(ctx, again(deferred), 'replica-4')]);
     assert.is(rejoined.kind, 'joined');
     assert.is(await holderOf(ctx, deferred.id), 'replica-4');
+  });
+
+  it('in one batch, calls of different gates and tools are counted each under its own', async (ctx) => {
+    const gate = `batched-${engine}`;
+    await Promise.all([
+      park(ctx, call({ gate, toolName: 'drop_table' })),
+      park(ctx, call({ gate, toolName: 'run_migration' })),
+      park(ctx, call({ gate, toolName: 'run_migration' })),
+      park(ctx, call({ gate: `${gate}-other`, toolName: 'drop_table' })),
+    ]);
+    assert.equal(await queueCounts(ctx, gate), { drop_table: 1, run_migration: 2 });
+    assert.equal(await queueCounts(ctx, `${gate}-other`), { drop_table: 1 });
   });
 
   it('decide: an approval ends the request, counted down, audited, announced and handed to the listeners', async (ctx) => {
@@ -581,6 +631,15 @@ function storeSuite(engine: Engine) {
     assert.ok(!expired.includes(held.id) && !expired.includes(notYet.id), 'a held request, and one not yet due, are left');
     assert.equal([(await stored(ctx, overdue.id)).status, (await stored(ctx, overdue.id)).reason], ['timed_out', 'nobody decided before it expired']);
     assert.is((await stored(ctx, held.id)).status, 'pending');
+  });
+
+  it('expireOverdue: a request decided while the overdue ones are read is not counted as timed out', async (ctx) => {
+    const overdue = await park(ctx, call({ expiresAt: new Date(Date.now() - 1000).toISOString() }));
+    await ctx.store.stopWaiting(overdue.id, 'hold_ended', 'the gate stopped holding the call');
+    const [expired, approved] = await Promise.all([ctx.store.expireOverdue(), ctx.store.decide(overdue.id, BOB, true, 'just in time')]);
+    assert.is(approved.status, 'approved');
+    assert.ok(!expired.includes(overdue.id), JSON.stringify(expired));
+    assert.is((await stored(ctx, overdue.id)).status, 'approved');
   });
 
   it('abandonLeftovers: abandons the held requests a previous process left, not the deferred ones', async (ctx) => {
