@@ -16,6 +16,7 @@ import { admin, checkRequest, extAuthConfig, grpcClient, startGate, toolCall, wr
 import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { runBinary, startBinary } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp.js';
+import { pendingRequest as request } from '../helpers/approval-request.js';
 
 /** The advisory lock every batch takes (store.ts): held from outside, it keeps a batch from committing. */
 const AUDIT_LOCK = 72_410_002;
@@ -38,38 +39,6 @@ async function openStore(engine: Engine): Promise<{ sql: Sql; store: ApprovalSto
       await db?.drop();
       dir.remove();
     },
-  };
-}
-
-function request(requester: string, args: Record<string, unknown>): ApprovalRequest {
-  const now = Date.now();
-  return {
-    id: crypto.randomUUID(),
-    receivedAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + 600_000).toISOString(),
-    method: 'POST',
-    path: '/privileged/mcp',
-    rpcMethod: 'tools/call',
-    toolName: 'run_migration',
-    toolArgs: args,
-    calls: [{ rpcId: '1', name: 'run_migration', args }],
-    requester,
-    callerAgent: null,
-    gate: 'platform',
-    reviewerGroup: 'platform',
-    approvalsRequired: 1,
-    approvals: [],
-    headers: {},
-    body: '',
-    status: 'pending',
-    decidedAt: null,
-    decidedBy: null,
-    reason: null,
-    callKey: `${requester}:${JSON.stringify(args)}`,
-    waiting: 1,
-    callerStoppedAt: null,
-    grantTtlSeconds: 900,
-    grant: null,
   };
 }
 

@@ -15,6 +15,7 @@ import { openDatabase, type Sql } from '../../app/shared/sql.js';
 import { seedEmbeddedDataDir } from '../helpers/embedded-db.js';
 import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp.js';
+import { pendingRequest } from '../helpers/approval-request.js';
 
 type Engine = 'embedded' | 'postgres';
 
@@ -70,41 +71,10 @@ async function openEngine(engine: Engine, name: string): Promise<{ sql: Sql; ope
 
 let made = 0;
 
-/** A new call of `requester`, unlike any other unless `callKey` says so. */
+/** A new call (of alice unless `overrides` say otherwise), unlike any other unless its call key says so. */
 function call(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
-  const n = ++made;
-  const now = Date.now();
-  const args = { version: `v${n}` };
-  return {
-    id: `req-${n}-${now.toString(36)}`,
-    receivedAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + 600_000).toISOString(),
-    method: 'POST',
-    path: '/privileged/mcp',
-    rpcMethod: 'tools/call',
-    toolName: 'run_migration',
-    toolArgs: args,
-    calls: [{ rpcId: '1', name: 'run_migration', args }],
-    requester: 'alice',
-    callerAgent: null,
-    gate: 'platform',
-    reviewerGroup: 'platform',
-    approvalsRequired: 1,
-    approvals: [],
-    headers: {},
-    body: '',
-    status: 'pending',
-    decidedAt: null,
-    decidedBy: null,
-    reason: null,
-    callKey: `key-${n}`,
-    waiting: 1,
-    callerStoppedAt: null,
-    grantTtlSeconds: 900,
-    grant: null,
-    traceparent: TRACE,
-    ...overrides,
-  };
+  const requester = overrides.requester === undefined ? 'alice' : overrides.requester;
+  return pendingRequest(requester, { version: `v${++made}` }, { traceparent: TRACE, ...overrides });
 }
 
 /** The same call again, from another caller: a new id, the same key. */
