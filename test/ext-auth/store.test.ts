@@ -119,14 +119,15 @@ async function auditSeq(ctx: Ctx): Promise<number> {
 /** The parts of audit entries a case states: event, request, actor, detail and trace. */
 const described = (entries: Record<string, any>[]) => entries.map((e) => [e.event, e.requestId, e.actor, e.detail, e.traceparent]);
 
-async function refusal(promise: Promise<unknown>): Promise<DecisionError> {
+/** The DecisionError `promise` rejects with. */
+async function refusedDecision(promise: Promise<unknown>): Promise<DecisionError> {
   try {
     await promise;
   } catch (err) {
     assert.instance(err, DecisionError);
     return err as DecisionError;
   }
-  return assert.unreachable('the decision was refused') as never;
+  return assert.unreachable('the decision was taken; it should have been refused') as never;
 }
 
 /** Requests waiting per gate and tool, for one gate. */
@@ -523,7 +524,7 @@ function storeSuite(engine: Engine) {
     const first = await ctx.store.decide(request.id, BOB, true, 'one');
     assert.equal([first.status, first.decidedAt, first.approvals.length], ['pending', null, 1]);
     await ctx.feed.announced({ type: 'approval', id: request.id });
-    const twice = await refusal(ctx.store.decide(request.id, { name: 'BOB', groups: ['platform'] }, true, 'again'));
+    const twice = await refusedDecision(ctx.store.decide(request.id, { name: 'BOB', groups: ['platform'] }, true, 'again'));
     assert.equal([twice.status, twice.message], [409, `BOB already approved ${request.id}`]);
     const second = await ctx.store.decide(request.id, CAROL, true, 'two');
     assert.equal([second.status, second.decidedBy], ['approved', 'bob, carol']);
@@ -537,9 +538,9 @@ function storeSuite(engine: Engine) {
   it('decide: the requester under any spelling, or a reviewer outside the group, is refused with a 403 and audited', async (ctx) => {
     const request = await park(ctx, call({ requester: 'alice', reviewerGroup: 'dba' }));
     const before = await auditSeq(ctx);
-    const own = await refusal(ctx.store.decide(request.id, { name: 'ALICE', groups: ['dba'] }, true, 'mine'));
+    const own = await refusedDecision(ctx.store.decide(request.id, { name: 'ALICE', groups: ['dba'] }, true, 'mine'));
     assert.equal([own.status, own.message], [403, 'a requester cannot decide their own request']);
-    const outsider = await refusal(ctx.store.decide(request.id, BOB, true, 'ok'));
+    const outsider = await refusedDecision(ctx.store.decide(request.id, BOB, true, 'ok'));
     assert.equal([outsider.status, outsider.message], [403, 'bob is not in reviewer group dba']);
     assert.equal(described(await auditAfter(ctx, before)), [
       ['decision_refused', request.id, 'ALICE', { approved: true, reason: 'mine', problem: 'a requester cannot decide their own request' }, TRACE],
@@ -563,10 +564,10 @@ function storeSuite(engine: Engine) {
     await ctx.store.decide(approved.id, BOB, true, 'ok');
     const before = await auditSeq(ctx);
     const cases = [
-      [await refusal(ctx.store.decide('no-such-request', BOB, true, 'ok')), 404, 'no request no-such-request'],
-      [await refusal(ctx.store.decide(timedOut.id, BOB, true, 'ok')), 410, `request ${timedOut.id} is timed out`],
-      [await refusal(ctx.store.decide(abandoned.id, BOB, true, 'ok')), 410, `request ${abandoned.id} is abandoned`],
-      [await refusal(ctx.store.decide(approved.id, CAROL, false, 'no')), 409, `request ${approved.id} was already approved`],
+      [await refusedDecision(ctx.store.decide('no-such-request', BOB, true, 'ok')), 404, 'no request no-such-request'],
+      [await refusedDecision(ctx.store.decide(timedOut.id, BOB, true, 'ok')), 410, `request ${timedOut.id} is timed out`],
+      [await refusedDecision(ctx.store.decide(abandoned.id, BOB, true, 'ok')), 410, `request ${abandoned.id} is abandoned`],
+      [await refusedDecision(ctx.store.decide(approved.id, CAROL, false, 'no')), 409, `request ${approved.id} was already approved`],
     ] as const;
     for (const [err, status, message] of cases) assert.equal([err.status, err.message], [status, message]);
     assert.equal(await auditAfter(ctx, before), []);
