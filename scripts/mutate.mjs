@@ -191,6 +191,8 @@ function summary() {
     '',
     '## Surviving mutants',
     '',
+    // Kept by hand: each survivor read, and why no test can tell it from the code.
+    ...(existsSync(`${REPORTS}/why-they-survive.md`) ? ['Why each survives: [mutation/why-they-survive.md](mutation/why-they-survive.md).', ''] : []),
     ...(survivors.length ? survivors : ['None in the files run.']),
     '',
   ].join('\n');
