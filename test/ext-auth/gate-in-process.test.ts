@@ -170,6 +170,11 @@ async function auditAfter(ctx: Ctx, seq: number): Promise<Record<string, any>[]>
   return (await ctx.store.auditChain()).filter((e) => e.seq > seq).map((e) => JSON.parse(e.entry));
 }
 
+/** The same, each as its event, request, actor and detail. */
+async function auditEventsAfter(ctx: Ctx, seq: number): Promise<unknown[][]> {
+  return (await auditAfter(ctx, seq)).map((e) => [e.event, e.requestId, e.actor, e.detail]);
+}
+
 async function auditSeq(ctx: Ctx): Promise<number> {
   await ctx.store.settled();
   return (await ctx.store.auditChain()).at(-1)?.seq ?? 0;
@@ -448,10 +453,7 @@ it('an identical call within the grant TTL of a rejection gets the same rejectio
   const before = await auditSeq(ctx);
   const again = refusal(await under.gate.check(check({ body }), caller()));
   assert.equal(again.details, { status: 'rejected', requestId: id, gate: 'platform', reviewers: ['carol'], reason: 'no', expiresAt: null, grantTtlSeconds: null });
-  assert.equal(
-    (await auditAfter(ctx, before)).map((e) => [e.event, e.requestId, e.actor, e.detail]),
-    [['replayed_rejection', id, 'alice', { reason: 'no', by: 'carol' }]],
-  );
+  assert.equal(await auditEventsAfter(ctx, before), [['replayed_rejection', id, 'alice', { reason: 'no', by: 'carol' }]]);
   assert.equal([again.kind, again.reason], ['denied', 'no']);
   assert.equal(under.logs.filter((l) => l.msg === 'identical call rejected again').map((l) => [l.id, l.requester, l.traceparent]), [[id, 'alice', TRACE]]);
   assert.is(await decisions(under.metrics, 'replayed_rejection'), 1);
@@ -488,7 +490,7 @@ it('identical calls wait on one request: both are held, counted, and released by
   const second = await park(under, check({ body, requester: 'alice' }));
   assert.is(second.id, first.id);
   assert.is(under.gate.parkedHere, 2);
-  assert.equal((await auditAfter(ctx, before)).map((e) => [e.event, e.requestId, e.actor, e.detail]), [['joined', first.id, 'alice', { waiting: 2 }]]);
+  assert.equal(await auditEventsAfter(ctx, before), [['joined', first.id, 'alice', { waiting: 2 }]]);
   assert.is((await read(ctx, first.id)).waiting, 2);
   assert.equal(under.logs.filter((l) => l.msg === 'joined').map((l) => [l.id, l.joined]), [[first.id, true]]);
   await under.gate.decide(first.id, BOB, true, 'both');
@@ -593,7 +595,7 @@ it('an approval given after the hold lets the same call through once, logged and
   const before = await auditSeq(ctx);
   const answer = await under.gate.check(check({ body, traceparent: null }), caller());
   assert.equal(answer, { allowed: true, headers: { 'x-hitl-approval-id': id, 'x-hitl-approved-by': 'bob' }, removeHeaders: ['x-hitl-traceparent'] });
-  assert.equal((await auditAfter(ctx, before)).map((e) => [e.event, e.requestId, e.actor, e.detail]), [['grant_used', id, 'alice', { approvedBy: 'bob' }]]);
+  assert.equal(await auditEventsAfter(ctx, before), [['grant_used', id, 'alice', { approvedBy: 'bob' }]]);
   assert.equal(under.logs.filter((l) => l.msg === 'approval given after the hold used by the same call').map((l) => [l.id, l.requester]), [[id, 'alice']]);
   assert.is(await decisions(under.metrics, 'grant_used'), 1);
 });
@@ -628,10 +630,7 @@ it('one of two identical callers going away leaves the request waiting on the ot
   second.leave();
   const refused = refusal(await second.answer);
   assert.equal([refused.details.status, refused.reason], ['abandoned', 'the caller went away before a decision']);
-  assert.equal(
-    (await auditAfter(ctx, before)).map((e) => [e.event, e.requestId, e.actor, e.detail]),
-    [['caller_left', first.id, null, { reason: 'the caller went away before a decision', waiting: 1 }]],
-  );
+  assert.equal(await auditEventsAfter(ctx, before), [['caller_left', first.id, null, { reason: 'the caller went away before a decision', waiting: 1 }]]);
   const request = await read(ctx, first.id);
   assert.equal([request.status, request.waiting], ['pending', 1]);
   await under.gate.decide(first.id, BOB, true, 'the other still waits');

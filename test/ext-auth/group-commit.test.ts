@@ -11,7 +11,8 @@ import { verifyChain, type ChainedEntry } from '../../app/ext-auth/audit.js';
 import { AUDIT_TIP, GroupCommit } from '../../app/ext-auth/group-commit.js';
 import type { ApprovalRequest } from '../../app/contracts/admin-api.js';
 import { ApprovalStore, DecisionError } from '../../app/ext-auth/store.js';
-import { openDatabase, type Sql } from '../../app/shared/sql.js';
+import type { Sql } from '../../app/shared/sql.js';
+import { openEngine, type Engine } from '../helpers/engines.js';
 import { admin, checkRequest, extAuthConfig, grpcClient, startGate, toolCall, writeTokensFile, type CheckResult } from '../helpers/ext-auth.js';
 import { freshDatabase, onPostgres } from '../helpers/postgres.js';
 import { runBinary, startBinary } from '../helpers/process.js';
@@ -21,25 +22,12 @@ import { pendingRequest as request } from '../helpers/approval-request.js';
 /** The advisory lock every batch takes (store.ts): held from outside, it keeps a batch from committing. */
 const AUDIT_LOCK = 72_410_002;
 
-type Engine = 'embedded' | 'postgres';
-
 async function openStore(engine: Engine): Promise<{ sql: Sql; store: ApprovalStore; batches: number[]; close(): Promise<void> }> {
-  const dir = tempDir(`group-commit-${engine}`);
-  const db = engine === 'postgres' ? await freshDatabase('hitl_group_commit') : null;
-  const sql = await openDatabase({ dataDir: join(dir.path, 'data'), databaseUrl: db?.url });
+  const { sql, close } = await openEngine(engine, 'hitl_group_commit');
   const batches: number[] = [];
   const store = new ApprovalStore(sql, (size) => batches.push(size));
   await store.init();
-  return {
-    sql,
-    store,
-    batches,
-    async close() {
-      await sql.close();
-      await db?.drop();
-      dir.remove();
-    },
-  };
+  return { sql, store, batches, close };
 }
 
 const limits = { perRequester: 20, overall: 1000 };

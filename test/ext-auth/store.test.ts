@@ -8,16 +8,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventEmitter, once } from 'node:events';
-import { join } from 'node:path';
 import type { ApprovalRequest, QueueChange } from '../../app/contracts/admin-api.js';
 import { ApprovalStore, DecisionError, type Arrival } from '../../app/ext-auth/store.js';
-import { openDatabase, type Sql } from '../../app/shared/sql.js';
-import { seedEmbeddedDataDir } from '../helpers/embedded-db.js';
-import { freshDatabase, onPostgres } from '../helpers/postgres.js';
-import { tempDir } from '../helpers/temp.js';
+import type { Sql } from '../../app/shared/sql.js';
+import { openEngine, type Engine } from '../helpers/engines.js';
+import { onPostgres } from '../helpers/postgres.js';
 import { pendingRequest } from '../helpers/approval-request.js';
-
-type Engine = 'embedded' | 'postgres';
 
 interface Ctx {
   sql: Sql;
@@ -50,23 +46,6 @@ class Feed extends EventEmitter {
     const matches = () => this.seen.some((c) => c.type === change.type && c.id === change.id);
     while (!matches()) await once(this, 'change');
   }
-}
-
-async function openEngine(engine: Engine, name: string): Promise<{ sql: Sql; open(): Promise<Sql>; close(): Promise<void> }> {
-  const dir = tempDir(`store-${engine}`);
-  const db = engine === 'postgres' ? await freshDatabase(name) : null;
-  if (!db) await seedEmbeddedDataDir(join(dir.path, 'data'));
-  const open = () => openDatabase({ dataDir: join(dir.path, 'data'), databaseUrl: db?.url });
-  const sql = await open();
-  return {
-    sql,
-    open,
-    async close() {
-      await sql.close();
-      await db?.drop();
-      dir.remove();
-    },
-  };
 }
 
 let made = 0;
